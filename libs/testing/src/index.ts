@@ -1,0 +1,3 @@
+export * from "./control-plane.ts";
+export * from "./processes.ts";
+export * from "./nats.ts";

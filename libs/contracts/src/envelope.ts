@@ -19,7 +19,9 @@ export type ResourceRef = Static<typeof ResourceRefSchema>;
 
 export const EnvelopeSchema = Type.Object({
   schema: Type.String({ minLength: 1 }),
-  at: Type.String({ format: "date-time" }),
+  // A pattern, not `format: "date-time"`: TypeBox only knows formats registered in its global
+  // FormatRegistry, and an unregistered one fails every value.
+  at: Type.String({ pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$" }),
   resource: ResourceRefSchema,
   data: Type.Record(Type.String(), Type.Unknown()),
 });
@@ -54,7 +56,9 @@ export function parseEnvelope(bytes: Uint8Array | string, dataSchema?: TSchema):
   }
   const errors = [...Value.Errors(EnvelopeSchema, value)];
   if (errors.length > 0) {
-    throw new EnvelopeError(`invalid envelope: ${errors.map((e) => `${e.path || "/"}: ${e.message}`).join("; ")}`);
+    throw new EnvelopeError(
+      `invalid envelope: ${errors.map((e) => `${e.path || "/"}: ${e.message}`).join("; ")}`,
+    );
   }
   const env = value as Envelope;
   if (dataSchema) {
@@ -73,7 +77,8 @@ export function eventMessageId(resource: ResourceRef, event: string): string {
   return `${resource.uid}/${resource.resourceVersion ?? ""}/${event}`;
 }
 
-const KEY_MATERIAL = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----|"(?:tls\.key|privateKey|secretKey|hmacKey|tsigSecret)"\s*:/;
+const KEY_MATERIAL =
+  /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----|"(?:tls\.key|privateKey|secretKey|hmacKey|tsigSecret)"\s*:/;
 
 /**
  * Last line of defence: refuses to put anything that looks like a private key or a Secret's key

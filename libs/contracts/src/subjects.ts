@@ -60,7 +60,9 @@ export class SubjectError extends Error {
 
 function token(value: string, what: string): string {
   if (!TOKEN.test(value)) {
-    throw new SubjectError(`${what} ${JSON.stringify(value)} is not a valid subject token (allowed: A-Z a-z 0-9 _ -)`);
+    throw new SubjectError(
+      `${what} ${JSON.stringify(value)} is not a valid subject token (allowed: A-Z a-z 0-9 _ -)`,
+    );
   }
   return value;
 }
@@ -99,7 +101,9 @@ export interface ParsedSubject {
 export function parseSubject(subject: string): ParsedSubject {
   const parts = subject.split(".");
   if (parts.length !== 6 || parts[0] !== SUBJECT_ROOT || parts[1] !== CONTRACT_VERSION) {
-    throw new SubjectError(`subject ${JSON.stringify(subject)} is not a certkeeper ${CONTRACT_VERSION} subject`);
+    throw new SubjectError(
+      `subject ${JSON.stringify(subject)} is not a certkeeper ${CONTRACT_VERSION} subject`,
+    );
   }
   const [, , type, kind, uid, name] = parts as [string, string, string, string, string, string];
   if (type !== "evt" && type !== "cmd") {

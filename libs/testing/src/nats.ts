@@ -5,12 +5,13 @@
  *   ports:   `-p -1 -m -1` on first start; the server writes the chosen ports to
  *            `<ports dir>/<exe>_<pid>.ports`, which is how we learn them. restart() reuses them,
  *            so clients reconnect to the same URL (NATS-restart tests).
- *   ready:   the ports file exists, the client port answers with INFO and (with a monitor port)
+ *   ready:   the ports file exists, the client port answers with INFO and the monitor's
  *            /healthz says ok, which on 2.9 includes JetStream being ready.
- *   cleanup: stop() ends the process and removes the temp dirs it made; the process is also
- *            killed when this test process exits (processes.ts exit hook).
+ *   cleanup: stop() ends the process and removes the temp dirs it made; if this test process
+ *            exits first, the server is killed (processes.ts hook) and the dirs removed (below).
  */
 import { connect as tcpConnect } from "node:net";
+import { rmSync } from "node:fs";
 import { mkdtemp, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -68,11 +69,33 @@ export interface NatsServerHandle {
 
 const DEFAULT_START_TIMEOUT_MS = 15_000;
 
+/**
+ * Temp dirs of servers not stopped yet. processes.ts kills the servers when this process exits;
+ * this removes their dirs too (synchronously: nothing async runs in an "exit" listener).
+ */
+const liveRoots = new Set<string>();
+let exitHooked = false;
+function removeOnExit(root: string): void {
+  liveRoots.add(root);
+  if (exitHooked) return;
+  exitHooked = true;
+  process.once("exit", () => {
+    for (const r of liveRoots) {
+      try {
+        rmSync(r, { recursive: true, force: true, maxRetries: 2 });
+      } catch {
+        // a server killed a moment ago may still be writing; a leftover temp dir is harmless
+      }
+    }
+  });
+}
+
 export async function startNats(opts: StartNatsOptions = {}): Promise<NatsServerHandle> {
   const bin = process.env.NATS_SERVER_BIN || "nats-server";
   const jetstream = opts.jetstream ?? true;
   const timeoutMs = opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
   const root = await mkdtemp(join(tmpdir(), "ck-nats-"));
+  removeOnExit(root);
   const storeDir = opts.storeDir ?? join(root, "store");
   const portsDir = join(root, "ports");
   const logPath = join(root, "nats-server.log");
@@ -96,7 +119,10 @@ export async function startNats(opts: StartNatsOptions = {}): Promise<NatsServer
   let stopped = false;
 
   /** Starts the process and resolves with the ports it listens on once it is ready. */
-  const launch = async (clientPort: number, monitorPort: number): Promise<{ client: number; monitor: number }> => {
+  const launch = async (
+    clientPort: number,
+    monitorPort: number,
+  ): Promise<{ client: number; monitor: number }> => {
     const p = startProcess(bin, args(clientPort, monitorPort), { logPath });
     proc = p;
     const spawnFailed = new Promise<never>((_, reject) => p.child.once("error", reject));
@@ -127,7 +153,9 @@ export async function startNats(opts: StartNatsOptions = {}): Promise<NatsServer
     } catch (err) {
       // A spawn failure (ENOENT) has no pid and never emits "exit": nothing to stop.
       if (p.child.pid !== undefined) await p.stop(1000);
-      throw new Error(`could not start ${bin}: ${(err as Error).message}\n${await logTail(logPath)}`, { cause: err });
+      throw new Error(`could not start ${bin}: ${(err as Error).message}\n${await logTail(logPath)}`, {
+        cause: err,
+      });
     }
   };
 
@@ -136,6 +164,7 @@ export async function startNats(opts: StartNatsOptions = {}): Promise<NatsServer
     ports = await launch(opts.port ?? -1, -1);
   } catch (err) {
     await rm(root, { recursive: true, force: true });
+    liveRoots.delete(root);
     throw err;
   }
   const { client, monitor } = ports;
@@ -157,6 +186,7 @@ export async function startNats(opts: StartNatsOptions = {}): Promise<NatsServer
       stopped = true;
       await proc?.stop(5000);
       await rm(root, { recursive: true, force: true });
+      liveRoots.delete(root);
     },
     async restart(restartOpts = {}) {
       if (stopped) throw new Error("nats-server handle was stopped; start a new one");
@@ -171,7 +201,10 @@ export async function startNats(opts: StartNatsOptions = {}): Promise<NatsServer
 }
 
 /** The server names the file after its executable: `<exe>_<pid>.ports`. */
-async function readPortsFile(dir: string, pid: number): Promise<{ client: number; monitor: number } | undefined> {
+async function readPortsFile(
+  dir: string,
+  pid: number,
+): Promise<{ client: number; monitor: number } | undefined> {
   const name = (await readdir(dir)).find((f) => f.endsWith(`_${pid}.ports`));
   if (!name) return undefined;
   let parsed: { nats?: string[]; monitoring?: string[] };

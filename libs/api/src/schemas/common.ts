@@ -22,7 +22,8 @@ export function StringEnum<const T extends readonly string[]>(
  * Go `time.ParseDuration` syntax: optional sign, then one or more `<decimal><unit>` pairs, or a bare
  * `0`. Units: ns, us, µs (U+00B5), μs (U+03BC), ms, s, m, h.
  */
-export const GO_DURATION_PATTERN = "^[-+]?(0|(([0-9]+(\\.[0-9]*)?|\\.[0-9]+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h))+)$";
+export const GO_DURATION_PATTERN =
+  "^[-+]?(0|(([0-9]+(\\.[0-9]*)?|\\.[0-9]+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h))+)$";
 
 /** A Go duration string such as "2160h0m0s" or "30m". A JSON number is rejected. */
 export function Duration(description: string) {
@@ -73,9 +74,7 @@ export function Int64(description: string, options: SchemaOptions = {}) {
 export const IssuerReferenceSchema = Type.Object(
   {
     name: Type.String({ description: "Name of the Issuer or ClusterIssuer (or external issuer) to use." }),
-    kind: Type.Optional(
-      Type.String({ description: "Kind of the issuer. An empty value means Issuer." }),
-    ),
+    kind: Type.Optional(Type.String({ description: "Kind of the issuer. An empty value means Issuer." })),
     group: Type.Optional(
       Type.String({ description: "API group of the issuer. An empty value means cert-manager.io." }),
     ),
@@ -103,7 +102,8 @@ export function SecretKeySelector(description: string) {
       name: Type.String({ description: "Name of the Secret." }),
       key: Type.Optional(
         Type.String({
-          description: "Entry of the Secret's data to read. Some fields have a default key; others require it.",
+          description:
+            "Entry of the Secret's data to read. Some fields have a default key; others require it.",
         }),
       ),
     },

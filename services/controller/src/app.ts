@@ -1,0 +1,172 @@
+/**
+ * Builds the controller service: caches, reconcilers, metrics and health, and the NATS
+ * lifecycle publisher. Opening sockets, reading env and signals is main.ts's job.
+ *
+ *   informers ──events──▶ work queues ──keys──▶ reconcilers ──writes──▶ API server
+ *                                                   └──after each write──▶ NATS lifecycle events
+ */
+import { createServer, type Server } from "node:http";
+import { parseGoDuration } from "@certkeeper/api";
+import { connectBus, ensureEventStream, EventPublisher, type Bus } from "@certkeeper/bus";
+import {
+  Controller,
+  KubeClient,
+  KubeEventRecorder,
+  SyncCounters,
+  systemClock,
+  type Clock,
+  type EventRecorder,
+} from "@certkeeper/kube";
+import type { Logger } from "@certkeeper/logging";
+import type { KubeConfig } from "@kubernetes/client-node";
+import { allInformers, buildCaches } from "./caches.ts";
+import { certificateControllers } from "./certificates/index.ts";
+import { approverController } from "./certificaterequests/approver.ts";
+import { caRequestController } from "./certificaterequests/ca.ts";
+import { selfSignedRequestController } from "./certificaterequests/selfsigned.ts";
+import type { ControllerConfig } from "./config.ts";
+import type { Deps } from "./context.ts";
+import { clusterIssuerController, issuerController } from "./issuers/controller.ts";
+import { DeferredLifecycle } from "./lifecycle.ts";
+import { createMetrics } from "./metrics.ts";
+import type { ControllerRegistration } from "./registration.ts";
+
+export interface ControllerAppOptions {
+  config: Readonly<ControllerConfig>;
+  kubeConfig: KubeConfig;
+  log: Logger;
+  clock?: Clock;
+  /** Tests may pass an in-memory recorder. */
+  recorder?: EventRecorder;
+}
+
+export interface ControllerApp {
+  deps: Deps;
+  client: KubeClient;
+  counters: SyncCounters;
+  controllers: Controller[];
+  lifecycle: DeferredLifecycle;
+  /** Starts informers, waits for their caches, starts every controller, metrics and health. */
+  start(): Promise<{ metricsPort?: number; healthzPort?: number }>;
+  stop(): Promise<void>;
+}
+
+function hostPort(addr: string): { host: string; port: number } {
+  const i = addr.lastIndexOf(":");
+  return { host: addr.slice(0, i) || "0.0.0.0", port: Number(addr.slice(i + 1)) };
+}
+
+export function buildController(opts: ControllerAppOptions): ControllerApp {
+  const { config, log } = opts;
+  const clock = opts.clock ?? systemClock;
+  const client = new KubeClient(opts.kubeConfig, config.kubeApiQps > 0 ? { rateLimit: { qps: config.kubeApiQps, burst: config.kubeApiBurst } } : {});
+  const caches = buildCaches(client, clock, log);
+  const lifecycle = new DeferredLifecycle();
+  const recorder = opts.recorder ?? new KubeEventRecorder({ client, component: "cert-manager", clock, log });
+  const deps: Deps = {
+    client,
+    caches,
+    clock,
+    recorder,
+    lifecycle,
+    log,
+    settings: {
+      clusterResourceNamespace: config.clusterResourceNamespace,
+      minBackoffMs: parseGoDuration(config.certificateRequestMinimumBackoffDuration),
+      maxBackoffMs: parseGoDuration(config.certificateRequestMaximumBackoffDuration),
+      fieldManager: "cert-manager-certificates-issuing",
+      enableCertificateOwnerRef: config.enableCertificateOwnerRef,
+      autoApprove: !config.disableAutoApproval,
+    },
+  };
+  const registrations: ControllerRegistration[] = [
+    ...certificateControllers(deps),
+    ...(config.disableAutoApproval ? [] : [approverController(deps)]),
+    selfSignedRequestController(deps),
+    caRequestController(deps),
+    issuerController(deps),
+    clusterIssuerController(deps),
+  ];
+  const counters = new SyncCounters();
+  const controllers = registrations.map((r) => {
+    const c = new Controller({
+      name: r.name,
+      reconcile: r.reconcile,
+      workers: r.workers ?? config.concurrentWorkers,
+      queue: { clock, backoff: { baseMs: 1000, maxMs: 30_000 } },
+      counters,
+      log,
+    });
+    r.watches((key) => c.enqueue(key));
+    return c;
+  });
+  const metrics = createMetrics({ caches, counters });
+  let bus: Bus | undefined;
+  let publisher: EventPublisher | undefined;
+  const abort = new AbortController();
+  const servers: Server[] = [];
+
+  async function connectNats(): Promise<void> {
+    if (!config.natsUrl) return;
+    try {
+      bus = await connectBus({
+        servers: config.natsUrl.split(","),
+        name: "certkeeper-controller",
+        user: config.natsUser,
+        pass: config.natsPassword,
+        logger: log,
+        signal: abort.signal,
+      });
+      await ensureEventStream(bus);
+      publisher = new EventPublisher(bus);
+      lifecycle.attach(publisher);
+    } catch (err) {
+      if (!abort.signal.aborted) log.error({ err }, "NATS unavailable; lifecycle events are buffered in memory");
+    }
+  }
+
+  return {
+    deps,
+    client,
+    counters,
+    controllers,
+    lifecycle,
+    async start() {
+      void connectNats();
+      for (const inf of allInformers(caches)) inf.start();
+      for (const inf of allInformers(caches)) await inf.waitForSync(abort.signal);
+      for (const c of controllers) void c.start();
+      const out: { metricsPort?: number; healthzPort?: number } = {};
+      if (config.metricsListenAddress) {
+        const { host, port } = hostPort(config.metricsListenAddress);
+        const m = await metrics.startServer(host, port);
+        out.metricsPort = m.port;
+        servers.push({ close: (cb?: (err?: Error) => void) => void m.close().then(() => cb?.()) } as unknown as Server);
+      }
+      if (config.healthzListenAddress) {
+        const { host, port } = hostPort(config.healthzListenAddress);
+        const srv = createServer((req, res) => {
+          const ok = req.url === "/livez" || req.url === "/healthz";
+          res.writeHead(ok ? 200 : 404, { "content-type": "text/plain" }).end(ok ? "ok" : "not found");
+        });
+        await new Promise<void>((r) => srv.listen(port, host, r));
+        out.healthzPort = (srv.address() as { port: number }).port;
+        servers.push(srv);
+      }
+      log.info({ controllers: controllers.map((c) => c.name) }, "controller started");
+      return out;
+    },
+    async stop() {
+      abort.abort();
+      await Promise.all(controllers.map((c) => c.stop()));
+      await Promise.all(allInformers(caches).map((i) => i.stop()));
+      await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+      if (publisher) {
+        await publisher.flush({ timeoutMs: 3000 }).catch(() => {});
+        publisher.close();
+      }
+      await bus?.close().catch(() => {});
+      await client.close();
+    },
+  };
+}

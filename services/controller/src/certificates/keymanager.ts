@@ -1,0 +1,154 @@
+/**
+ * certificates-key-manager: owns the next-private-key Secret.
+ *
+ *   Issuing≠True            ─▶ delete owned next-key Secrets; clear status.nextPrivateKeySecretName
+ *   Issuing=True, none      ─▶ create one (rotationPolicy Always: fresh key; Never: reuse the
+ *                              current key when it matches spec) and record its name in status
+ *   Issuing=True, several   ─▶ delete them all (a fresh one follows)
+ *   Issuing=True, one       ─▶ keep it if its name is the recorded one and its key decodes and
+ *                              matches spec; otherwise delete it
+ */
+import { Labels, Resources, type Certificate } from "@certkeeper/api";
+import { CoreResources, isNotFound, type Reconcile, type Result, type Secret } from "@certkeeper/kube";
+import { encodePrivateKey, generatePrivateKey, keySpecViolations, type PrivateKey } from "@certkeeper/pki";
+import type { Deps } from "../context.ts";
+import { writeStatus } from "../status.ts";
+import { getCertificate, getSecret, isIssuing, nextKeySecrets } from "./common.ts";
+import { parseSecret } from "./parsed.ts";
+
+export const KEY_MANAGER_CONTROLLER = "certificates-key-manager";
+
+export type KeyDecision =
+  | { kind: "none" }
+  | { kind: "cleanup"; delete: Secret[]; clearStatus: boolean }
+  | { kind: "create" }
+  | { kind: "record"; name: string }
+  | { kind: "delete"; delete: Secret[] };
+
+/** Pure: what to do with the next-key Secrets, given the Certificate and the ones that exist. */
+export function decideKeys(cert: Certificate, existing: Secret[]): KeyDecision {
+  const recorded = cert.status?.nextPrivateKeySecretName;
+  if (!isIssuing(cert)) {
+    return existing.length > 0 || recorded
+      ? { kind: "cleanup", delete: existing, clearStatus: recorded !== undefined }
+      : { kind: "none" };
+  }
+  if (existing.length === 0) return { kind: "create" };
+  if (existing.length > 1) return { kind: "delete", delete: existing };
+  const only = existing[0]!;
+  const parsed = parseSecret(only);
+  if (!parsed.key || keySpecViolations(parsed.key, cert.spec.privateKey).length > 0) {
+    return { kind: "delete", delete: [only] };
+  }
+  if (!recorded) return { kind: "record", name: only.metadata.name! };
+  if (recorded !== only.metadata.name) return { kind: "delete", delete: [only] };
+  return { kind: "none" };
+}
+
+async function deleteSecrets(deps: Deps, secrets: Secret[]): Promise<void> {
+  for (const s of secrets) {
+    try {
+      await deps.client.delete(CoreResources.secrets, s.metadata.namespace, s.metadata.name!, {
+        preconditions: { uid: s.metadata.uid },
+      });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+    deps.caches.secrets.full.forget(s);
+  }
+}
+
+/** rotationPolicy Never reuses the key of the issued Secret when it still matches spec. */
+async function reusableKey(deps: Deps, cert: Certificate): Promise<PrivateKey | "mismatch" | undefined> {
+  if (cert.spec.privateKey?.rotationPolicy !== "Never") return undefined;
+  const secret = await getSecret(deps, cert.metadata.namespace!, cert.spec.secretName);
+  const key = secret ? parseSecret(secret).key : undefined;
+  if (!key) return undefined;
+  return keySpecViolations(key, cert.spec.privateKey).length === 0 ? key : "mismatch";
+}
+
+export function keyManagerReconciler(deps: Deps): Reconcile {
+  return async (key): Promise<Result> => {
+    const cert = getCertificate(deps, key);
+    if (!cert) return;
+    const decision = decideKeys(cert, nextKeySecrets(deps, cert));
+    switch (decision.kind) {
+      case "none":
+        return;
+      case "cleanup": {
+        await deleteSecrets(deps, decision.delete);
+        for (const s of decision.delete) {
+          deps.recorder.event(cert, "Normal", "Deleted", `Deleted temporary Secret resource "${s.metadata.name}"`);
+        }
+        if (decision.clearStatus) {
+          const status = { ...cert.status };
+          delete status.nextPrivateKeySecretName;
+          await writeStatus(deps.client, deps.caches.certificates, "Certificate", cert, status);
+        }
+        return;
+      }
+      case "delete":
+        await deleteSecrets(deps, decision.delete);
+        return;
+      case "record":
+        await writeStatus(deps.client, deps.caches.certificates, "Certificate", cert, {
+          ...cert.status,
+          nextPrivateKeySecretName: decision.name,
+        });
+        return;
+      case "create": {
+        const reuse = await reusableKey(deps, cert);
+        if (reuse === "mismatch") {
+          deps.recorder.event(
+            cert,
+            "Warning",
+            "CannotRegenerateKey",
+            "User intervention required: existing private key in Secret does not match requirements on Certificate resource, but rotationPolicy is Never",
+          );
+          return;
+        }
+        const privateKey = reuse ?? (await generatePrivateKey(cert.spec.privateKey));
+        const secret: Secret = {
+          apiVersion: "v1",
+          kind: "Secret",
+          metadata: {
+            generateName: `${cert.metadata.name}-`,
+            namespace: cert.metadata.namespace,
+            labels: { [Labels.NextPrivateKey]: "true", [Labels.ControllerFAO]: "true" },
+            ownerReferences: [
+              {
+                apiVersion: Resources.Certificate.apiVersion,
+                kind: "Certificate",
+                name: cert.metadata.name!,
+                uid: cert.metadata.uid!,
+                controller: true,
+                blockOwnerDeletion: true,
+              },
+            ],
+          },
+          data: { "tls.key": Buffer.from(encodePrivateKey(privateKey, "PKCS8")).toString("base64") },
+        };
+        const created = await deps.client.create<Secret>(CoreResources.secrets, secret);
+        deps.caches.secrets.full.observe(created);
+        const written = await writeStatus(deps.client, deps.caches.certificates, "Certificate", cert, {
+          ...cert.status,
+          nextPrivateKeySecretName: created.metadata.name,
+        });
+        deps.recorder.event(
+          written,
+          "Normal",
+          reuse ? "Reused" : "Generated",
+          reuse
+            ? `Reusing private key stored in existing Secret resource "${cert.spec.secretName}"`
+            : `Stored new private key in temporary Secret resource "${created.metadata.name}"`,
+        );
+        deps.lifecycle.publish("certificate", "key-generated", written, {
+          secretName: created.metadata.name,
+          algorithm: cert.spec.privateKey?.algorithm ?? "RSA",
+          reused: reuse !== undefined,
+        });
+        return;
+      }
+    }
+  };
+}

@@ -1,0 +1,71 @@
+/**
+ * certificates-readiness: keeps the Ready condition and notBefore / notAfter / renewalTime in
+ * step with the Secret. Ready=True only when no readiness policy fires.
+ */
+import { CertificateReason, ConditionMessage, type Certificate, type CertificateStatus } from "@certkeeper/api";
+import type { Reconcile, Result } from "@certkeeper/kube";
+import type { ParsedCertificate } from "@certkeeper/pki";
+import type { Deps } from "../context.ts";
+import { getCondition, writeStatus, withCondition } from "../status.ts";
+import { gatherPolicyInput, getCertificate } from "./common.ts";
+import { evaluate, readinessChain, type Violation } from "./policies.ts";
+import { formatTime, renewalTime } from "./renewal.ts";
+
+export const READINESS_CONTROLLER = "certificates-readiness";
+
+/** The status readiness wants, given the first readiness violation (or none). Pure. */
+export function readinessStatus(
+  cert: Certificate,
+  violation: Violation | null,
+  parsedCert: ParsedCertificate | undefined,
+  now: Date,
+): CertificateStatus {
+  const status: CertificateStatus = { ...(cert.status ?? {}) };
+  const cond = violation
+    ? { type: "Ready", status: "False" as const, reason: violation.reason, message: violation.message }
+    : { type: "Ready", status: "True" as const, reason: CertificateReason.Ready, message: ConditionMessage.CertificateUpToDate };
+  status.conditions = withCondition(status.conditions, { ...cond, observedGeneration: cert.metadata.generation }, now);
+  delete status.notBefore;
+  delete status.notAfter;
+  delete status.renewalTime;
+  if (parsedCert) {
+    status.notBefore = formatTime(parsedCert.notBefore);
+    status.notAfter = formatTime(parsedCert.notAfter);
+    const at = renewalTime(parsedCert.notBefore, parsedCert.notAfter, cert.spec);
+    if (at) status.renewalTime = formatTime(at);
+  }
+  return status;
+}
+
+export function readinessReconciler(deps: Deps): Reconcile {
+  return async (key): Promise<Result> => {
+    const cert = getCertificate(deps, key);
+    if (!cert) return;
+    const input = await gatherPolicyInput(deps, cert);
+    const violation = evaluate(readinessChain, input);
+    const status = readinessStatus(cert, violation, input.parsed?.cert, input.now);
+    const before = getCondition(cert.status?.conditions, "Ready");
+    const written = await writeStatus(deps.client, deps.caches.certificates, "Certificate", cert, status);
+    if (written !== cert) {
+      const after = getCondition(written.status?.conditions, "Ready");
+      if (after && after.status !== before?.status) {
+        deps.lifecycle.publish("certificate", after.status === "True" ? "ready" : "not-ready", written, {
+          reason: after.reason,
+          message: after.message,
+        });
+      }
+      if (written.status?.renewalTime && written.status.renewalTime !== cert.status?.renewalTime) {
+        deps.lifecycle.publish("certificate", "renewal-scheduled", written, {
+          renewalTime: written.status.renewalTime,
+          notAfter: written.status.notAfter,
+        });
+      }
+    }
+    // Wake up at expiry so Ready turns False with reason Expired on time.
+    const notAfter = input.parsed?.cert?.notAfter;
+    if (notAfter && notAfter.getTime() > input.now.getTime()) {
+      return { requeueAfter: notAfter.getTime() - input.now.getTime() + 1000 };
+    }
+    return;
+  };
+}

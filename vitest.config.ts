@@ -9,13 +9,14 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["libs/*/src/**/*.test.ts", "services/*/src/**/*.test.ts"],
+          exclude: ["**/*.integration.test.ts", "**/node_modules/**"],
           setupFiles: ["./libs/testing/src/setup.ts"],
         },
       },
       {
         test: {
           name: "integration",
-          include: ["test/*/src/**/*.test.ts"],
+          include: ["test/*/src/**/*.test.ts", "libs/*/src/**/*.integration.test.ts"],
           setupFiles: ["./libs/testing/src/setup.ts"],
           testTimeout: 120_000,
           hookTimeout: 300_000,

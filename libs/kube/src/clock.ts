@@ -16,10 +16,14 @@ export interface Clock {
  * Wall-clock time. Timers are unref'd: a library timer (a delayed requeue, a backoff) never keeps
  * a process alive on its own; the sockets and servers the service opened do that.
  */
+/** Longest delay Node's setTimeout honours. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export const systemClock: Clock = {
   now: () => new Date(),
   setTimeout(fn, ms) {
-    const t = setTimeout(fn, Math.max(0, ms));
+    // Node fires at once for delays past 2^31-1 ms (~24.8 days); cap it, the caller re-arms.
+    const t = setTimeout(fn, Math.min(Math.max(0, ms), MAX_TIMER_MS));
     t.unref();
     return t as unknown as TimerHandle;
   },

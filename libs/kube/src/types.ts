@@ -31,7 +31,7 @@ export interface ObjectMeta {
 export interface KubeObject {
   apiVersion?: string;
   kind?: string;
-  metadata?: ObjectMeta;
+  metadata: ObjectMeta;
 }
 
 export interface ListMeta {

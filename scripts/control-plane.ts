@@ -4,7 +4,6 @@
  *   kubectl --kubeconfig <path> get certificates -A
  * With --crds the cert-manager CRDs are applied first.
  */
-import "reflect-metadata";
 import { startControlPlane, startNats } from "@certkeeper/testing";
 import { applyCrds } from "./lib/crds.ts";
 

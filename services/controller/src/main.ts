@@ -1,5 +1,4 @@
 /** Entry point of the controller service: config from flags/env, signals, process lifecycle. */
-import "reflect-metadata";
 import { loadConfig, ConfigError } from "@certkeeper/config";
 import { loadKubeConfig } from "@certkeeper/kube";
 import { createLogger } from "@certkeeper/logging";

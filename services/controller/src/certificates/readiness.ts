@@ -7,7 +7,8 @@ import type { Reconcile, Result } from "@certkeeper/kube";
 import type { ParsedCertificate } from "@certkeeper/pki";
 import type { Deps } from "../context.ts";
 import { getCondition, writeStatus, withCondition } from "../status.ts";
-import { gatherPolicyInput, getCertificate } from "./common.ts";
+import { gatherPolicyInput, getCertificate, isIssuing } from "./common.ts";
+import { parseSecret } from "./parsed.ts";
 import { evaluate, readinessChain, type Violation } from "./policies.ts";
 import { formatTime, renewalTime } from "./renewal.ts";
 
@@ -37,11 +38,25 @@ export function readinessStatus(
   return status;
 }
 
+/**
+ * The issuing controller writes the Secret, then the Certificate status (revision, Ready,
+ * validity) in one update. Between the two, the Secret already holds the new key; readiness
+ * leaves that window to the issuing controller instead of racing it with a write of its own.
+ */
+function secretHoldsIssuanceInProgress(deps: Deps, cert: Certificate, secretKey: Buffer | undefined): boolean {
+  if (!isIssuing(cert) || !secretKey) return false;
+  const name = cert.status?.nextPrivateKeySecretName;
+  const next = name ? deps.caches.secrets.full.get(cert.metadata.namespace, name) : undefined;
+  const nextKey = next ? parseSecret(next).keySPKI : undefined;
+  return !!nextKey && nextKey.equals(secretKey);
+}
+
 export function readinessReconciler(deps: Deps): Reconcile {
   return async (key): Promise<Result> => {
     const cert = getCertificate(deps, key);
     if (!cert) return;
     const input = await gatherPolicyInput(deps, cert);
+    if (secretHoldsIssuanceInProgress(deps, cert, input.parsed?.keySPKI)) return; // issuing writes it
     const violation = evaluate(readinessChain, input);
     const status = readinessStatus(cert, violation, input.parsed?.cert, input.now);
     const before = getCondition(cert.status?.conditions, "Ready");

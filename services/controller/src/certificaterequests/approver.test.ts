@@ -1,0 +1,63 @@
+import type { CertificateRequest } from "@certkeeper/api";
+import { objectKey } from "@certkeeper/kube";
+import { describe, expect, it } from "vitest";
+import {
+  aCertificateRequest,
+  approved,
+  denied,
+  fakeDeps,
+  reconcileContext,
+  withCondition,
+  withIssuer,
+} from "../testing/builders.ts";
+import { approvalStatus, approverController } from "./approver.ts";
+
+const NOW = new Date("2025-06-01T00:00:00Z");
+
+describe("approvalStatus", () => {
+  const cases: Array<{ name: string; cr: CertificateRequest; approve: boolean; external?: boolean }> = [
+    { name: "a fresh request for an Issuer", cr: aCertificateRequest(), approve: true },
+    { name: "explicit cert-manager.io group", cr: aCertificateRequest(withIssuer("ci", "ClusterIssuer", "cert-manager.io")), approve: true },
+    { name: "a Pending request", cr: aCertificateRequest(withCondition("Ready", "False", "Pending")), approve: true },
+    { name: "already approved", cr: aCertificateRequest(approved()), approve: false },
+    { name: "denied", cr: aCertificateRequest(denied()), approve: false },
+    { name: "issued", cr: aCertificateRequest(withCondition("Ready", "True", "Issued")), approve: false },
+    { name: "failed", cr: aCertificateRequest(withCondition("Ready", "False", "Failed")), approve: false },
+    { name: "external issuer", cr: aCertificateRequest(withIssuer("x", "Foo", "example.com")), approve: false },
+    { name: "external issuer, opted in", cr: aCertificateRequest(withIssuer("x", "Foo", "example.com")), approve: true, external: true },
+  ];
+  for (const c of cases) {
+    it(`${c.name} ⇒ ${c.approve ? "approve" : "leave"}`, () => {
+      const status = approvalStatus(c.cr, NOW, { approveExternalIssuers: c.external });
+      if (!c.approve) return expect(status).toBeNull();
+      expect(status?.conditions).toContainEqual({
+        type: "Approved",
+        status: "True",
+        reason: "cert-manager.io",
+        message: "Certificate request has been approved by cert-manager.io",
+        lastTransitionTime: "2025-06-01T00:00:00Z",
+      });
+    });
+  }
+
+  it("keeps the other conditions", () => {
+    const status = approvalStatus(aCertificateRequest(withCondition("Ready", "False", "Pending")), NOW);
+    expect(status?.conditions?.map((c) => c.type)).toEqual(["Ready", "Approved"]);
+  });
+});
+
+describe("approver reconcile", () => {
+  it("writes Approved once, with an Event and a NATS event", async () => {
+    const { deps, writes, recorder, published } = fakeDeps();
+    const cr = aCertificateRequest();
+    deps.caches.certificateRequests.observe(cr);
+    const ctl = approverController(deps);
+    await ctl.reconcile(objectKey(cr), reconcileContext(objectKey(cr)));
+    await ctl.reconcile(objectKey(cr), reconcileContext(objectKey(cr)));
+    expect(writes).toHaveLength(1);
+    expect(recorder.events).toEqual([
+      expect.objectContaining({ type: "Normal", reason: "cert-manager.io", message: "Certificate request has been approved by cert-manager.io" }),
+    ]);
+    expect(published).toEqual([expect.objectContaining({ kind: "certificaterequest", event: "approved", name: "web-1" })]);
+  });
+});

@@ -81,7 +81,9 @@ export function createMetrics(opts: MetricsOptions): Metrics {
       this.reset();
       for (const c of caches.certificates.list()) {
         const current = readyOf(c.status?.conditions);
-        for (const condition of CONDITIONS) this.set({ ...certLabels(c), condition }, current === condition ? 1 : 0);
+        const { name, namespace, ...issuer } = certLabels(c);
+        // Labels in cert-manager's order (name, namespace, condition, issuer_*).
+        for (const condition of CONDITIONS) this.set({ name, namespace, condition, ...issuer }, current === condition ? 1 : 0);
       }
     },
   });

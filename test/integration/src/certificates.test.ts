@@ -206,8 +206,9 @@ describe("re-issuance triggers", () => {
   });
 
   it("removing tls.key → MissingData", async () => {
+    // A kubernetes.io/tls Secret must keep the tls.key entry, so it is emptied rather than removed.
     await reissuedWith("MissingData", () =>
-      world.client.patch(CoreResources.secrets, NS, `${name}-tls`, [{ op: "remove", path: "/data/tls.key" }], { type: "json" }).then(() => undefined),
+      world.client.patch(CoreResources.secrets, NS, `${name}-tls`, { data: { "tls.key": "" } }, { type: "merge" }).then(() => undefined),
     );
   });
 

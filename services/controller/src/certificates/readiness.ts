@@ -7,9 +7,10 @@ import type { Reconcile, Result } from "@certkeeper/kube";
 import type { ParsedCertificate } from "@certkeeper/pki";
 import type { Deps } from "../context.ts";
 import { getCondition, writeStatus, withCondition } from "../status.ts";
-import { gatherPolicyInput, getCertificate, isIssuing } from "./common.ts";
-import { parseSecret } from "./parsed.ts";
-import { evaluate, readinessChain, type Violation } from "./policies.ts";
+import { gatherPolicyInput, getCertificate, isIssuing, nextRevision, requestForRevision } from "./common.ts";
+import { parseRequestCSR, parseSecret } from "./parsed.ts";
+import { decideTrigger } from "./trigger.ts";
+import { evaluate, readinessChain, type PolicyInput, type Violation } from "./policies.ts";
 import { formatTime, renewalTime } from "./renewal.ts";
 
 export const READINESS_CONTROLLER = "certificates-readiness";
@@ -51,12 +52,19 @@ function secretHoldsIssuanceInProgress(deps: Deps, cert: Certificate, secretKey:
   return !!nextKey && nextKey.equals(secretKey);
 }
 
+/** The trigger controller writes Ready in the same update that starts an issuance. */
+function triggerWillFire(deps: Deps, cert: Certificate, input: PolicyInput): boolean {
+  const next = requestForRevision(deps, cert, nextRevision(cert));
+  return decideTrigger(input, next && { cr: next, csr: parseRequestCSR(next) }, deps.settings).kind === "issue";
+}
+
 export function readinessReconciler(deps: Deps): Reconcile {
   return async (key): Promise<Result> => {
     const cert = getCertificate(deps, key);
     if (!cert) return;
     const input = await gatherPolicyInput(deps, cert);
     if (secretHoldsIssuanceInProgress(deps, cert, input.parsed?.keySPKI)) return; // issuing writes it
+    if (!isIssuing(cert) && triggerWillFire(deps, cert, input)) return; // the trigger writes Ready too
     const violation = evaluate(readinessChain, input);
     const status = readinessStatus(cert, violation, input.parsed?.cert, input.now);
     const before = getCondition(cert.status?.conditions, "Ready");

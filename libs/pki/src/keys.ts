@@ -1,0 +1,240 @@
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPair,
+  sign,
+  verify,
+  type KeyObject,
+} from "node:crypto";
+import { promisify } from "node:util";
+import * as der from "./der.ts";
+import { KeyMismatchError, KeySpecError, PrivateKeyDecodeError } from "./errors.ts";
+import { asText, decodePEM } from "./pem.ts";
+import { decodeSPKI, spkiFromJWK } from "./spki.ts";
+import type { KeyAlgorithm, KeyEncoding, PrivateKeySpecLike, SignatureAlgorithmName } from "./spec.ts";
+
+/** Private keys are Node KeyObjects; PEM/DER only at the edges. */
+export type PrivateKey = KeyObject;
+
+const generateKeyPairAsync = promisify(generateKeyPair);
+
+const CURVES: Record<number, string> = { 256: "prime256v1", 384: "secp384r1", 521: "secp521r1" };
+const CURVE_BITS: Record<string, number> = { prime256v1: 256, secp384r1: 384, secp521r1: 521 };
+
+function specAlgorithm(spec: PrivateKeySpecLike | undefined): KeyAlgorithm {
+  return spec?.algorithm ?? "RSA";
+}
+
+/** Generates a key as cert-manager does: RSA 2048–8192 (default 2048), ECDSA P-256/384/521 (default 256), Ed25519. */
+export async function generatePrivateKey(spec?: PrivateKeySpecLike): Promise<PrivateKey> {
+  const algorithm = specAlgorithm(spec);
+  const size = spec?.size ?? 0;
+  switch (algorithm) {
+    case "RSA": {
+      const bits = size || 2048;
+      if (!Number.isInteger(bits) || bits < 2048 || bits > 8192) {
+        throw new KeySpecError(`unsupported RSA key size ${bits}: must be between 2048 and 8192`);
+      }
+      return (await generateKeyPairAsync("rsa", { modulusLength: bits, publicExponent: 65537 })).privateKey;
+    }
+    case "ECDSA": {
+      const namedCurve = CURVES[size || 256];
+      if (!namedCurve) throw new KeySpecError(`unsupported ECDSA key size ${size}: must be 256, 384 or 521`);
+      return (await generateKeyPairAsync("ec", { namedCurve })).privateKey;
+    }
+    case "Ed25519":
+      return (await generateKeyPairAsync("ed25519")).privateKey;
+    default:
+      throw new KeySpecError(`unsupported private key algorithm "${String(algorithm)}"`);
+  }
+}
+
+/** The key's algorithm and size in cert-manager terms (RSA modulus bits, ECDSA curve bits, Ed25519 0). */
+export function describeKey(key: KeyObject): { algorithm: KeyAlgorithm; size: number } {
+  const details = key.asymmetricKeyDetails ?? {};
+  switch (key.asymmetricKeyType) {
+    case "rsa":
+      return { algorithm: "RSA", size: details.modulusLength ?? 0 };
+    case "ec": {
+      const size = CURVE_BITS[details.namedCurve ?? ""];
+      if (!size) throw new KeySpecError(`unsupported elliptic curve ${details.namedCurve ?? "(unknown)"}`);
+      return { algorithm: "ECDSA", size };
+    }
+    case "ed25519":
+      return { algorithm: "Ed25519", size: 0 };
+    default:
+      throw new KeySpecError(`unsupported key type ${key.asymmetricKeyType ?? "(none)"}`);
+  }
+}
+
+/**
+ * PEM as written to tls.key. PKCS1 means `RSA PRIVATE KEY` (RSA) / `EC PRIVATE KEY` (SEC 1);
+ * PKCS8 means `PRIVATE KEY`; Ed25519 is always PKCS#8.
+ */
+export function encodePrivateKey(key: PrivateKey, encoding: KeyEncoding = "PKCS1"): string {
+  const { algorithm } = describeKey(key);
+  if (encoding === "PKCS8" || algorithm === "Ed25519")
+    return key.export({ type: "pkcs8", format: "pem" }).toString();
+  if (encoding !== "PKCS1") throw new KeySpecError(`unsupported private key encoding "${String(encoding)}"`);
+  return key.export({ type: algorithm === "RSA" ? "pkcs1" : "sec1", format: "pem" }).toString();
+}
+
+const KEY_LABELS = new Set(["PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY"]);
+
+/** Decodes the first PEM block of tls.key (PKCS#1, SEC 1 or PKCS#8; RSA, ECDSA or Ed25519). */
+export function parsePrivateKey(pem: string | Uint8Array): PrivateKey {
+  const block = decodePEM(asText(pem))[0];
+  if (!block) throw new PrivateKeyDecodeError("error decoding private key PEM block: no PEM data found");
+  if (!KEY_LABELS.has(block.type)) {
+    throw new PrivateKeyDecodeError(`unknown private key PEM block type "${block.type}"`);
+  }
+  let key: KeyObject;
+  try {
+    const type = block.type === "PRIVATE KEY" ? "pkcs8" : block.type === "RSA PRIVATE KEY" ? "pkcs1" : "sec1";
+    key = createPrivateKey({ key: block.der, format: "der", type });
+  } catch (err) {
+    throw new PrivateKeyDecodeError(`error parsing ${block.type}: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    describeKey(key);
+  } catch (err) {
+    throw new PrivateKeyDecodeError((err as Error).message, { cause: err });
+  }
+  return key;
+}
+
+/** DER bytes of the first PEM block of tls.key, i.e. the Secret's `key.der` (same encoding as tls.key). */
+export function keyDER(keyPEM: string | Uint8Array): Buffer {
+  const block = decodePEM(asText(keyPEM))[0];
+  if (!block) throw new PrivateKeyDecodeError("error decoding private key PEM block: no PEM data found");
+  return block.der;
+}
+
+/**
+ * Which of spec.privateKey's algorithm/size the key violates (empty = matches). Encoding is not
+ * compared, as in cert-manager's SecretMismatch check.
+ */
+export function keySpecViolations(key: KeyObject, spec: PrivateKeySpecLike | undefined): string[] {
+  const want = specAlgorithm(spec);
+  const got = describeKey(key);
+  if (got.algorithm !== want) return ["spec.privateKey.algorithm"];
+  if (want === "RSA" && got.size !== (spec?.size || 2048)) return ["spec.privateKey.size"];
+  if (want === "ECDSA" && got.size !== (spec?.size || 256)) return ["spec.privateKey.size"];
+  return [];
+}
+
+export const keyMatchesSpec = (key: KeyObject, spec: PrivateKeySpecLike | undefined): boolean =>
+  keySpecViolations(key, spec).length === 0;
+
+const spkiCache = new WeakMap<KeyObject, Buffer>();
+
+/** SubjectPublicKeyInfo DER of a private or public key (or an SPKI passed through). */
+export function spkiDER(key: KeyObject | Uint8Array): Buffer {
+  if (key instanceof Uint8Array) return Buffer.from(key);
+  let spki = spkiCache.get(key);
+  if (!spki) {
+    const pub = key.type === "private" ? createPublicKey(key) : key;
+    spki = spkiFromJWK(pub.export({ format: "jwk" }));
+    spkiCache.set(key, spki);
+  }
+  return spki;
+}
+
+/** Compares SubjectPublicKeyInfo DER. Accepts private keys, public keys or SPKI bytes. */
+export function publicKeysEqual(a: KeyObject | Uint8Array, b: KeyObject | Uint8Array): boolean {
+  return spkiDER(a).equals(spkiDER(b));
+}
+
+// ---------------------------------------------------------------- signature algorithms
+
+interface SigAlg {
+  readonly name: SignatureAlgorithmName;
+  readonly oid: string;
+  readonly key: KeyAlgorithm;
+  readonly hash: string | null;
+}
+
+const SIG_ALGS: readonly SigAlg[] = [
+  { name: "SHA256WithRSA", oid: "1.2.840.113549.1.1.11", key: "RSA", hash: "sha256" },
+  { name: "SHA384WithRSA", oid: "1.2.840.113549.1.1.12", key: "RSA", hash: "sha384" },
+  { name: "SHA512WithRSA", oid: "1.2.840.113549.1.1.13", key: "RSA", hash: "sha512" },
+  { name: "ECDSAWithSHA256", oid: "1.2.840.10045.4.3.2", key: "ECDSA", hash: "sha256" },
+  { name: "ECDSAWithSHA384", oid: "1.2.840.10045.4.3.3", key: "ECDSA", hash: "sha384" },
+  { name: "ECDSAWithSHA512", oid: "1.2.840.10045.4.3.4", key: "ECDSA", hash: "sha512" },
+  { name: "PureEd25519", oid: "1.3.101.112", key: "Ed25519", hash: null },
+];
+const BY_NAME = new Map(SIG_ALGS.map((a) => [a.name, a]));
+const BY_OID = new Map(SIG_ALGS.map((a) => [a.oid, a]));
+
+/** cert-manager name for a signature OID, or the OID itself when unknown. */
+export const signatureAlgorithmName = (oid: string): string => BY_OID.get(oid)?.name ?? oid;
+
+/** Default signature algorithm for a key: RSA ≥4096→SHA512, ≥3072→SHA384, else SHA256; curve-matched SHA for ECDSA. */
+export function defaultSignatureAlgorithm(key: KeyObject): SignatureAlgorithmName {
+  const { algorithm, size } = describeKey(key);
+  if (algorithm === "RSA")
+    return size >= 4096 ? "SHA512WithRSA" : size >= 3072 ? "SHA384WithRSA" : "SHA256WithRSA";
+  if (algorithm === "ECDSA")
+    return size === 521 ? "ECDSAWithSHA512" : size === 384 ? "ECDSAWithSHA384" : "ECDSAWithSHA256";
+  return "PureEd25519";
+}
+
+/** Resolves a requested (or the default) signature algorithm and checks it fits the key. */
+export function signatureAlgorithmFor(
+  key: KeyObject,
+  requested?: SignatureAlgorithmName,
+): SignatureAlgorithmName {
+  if (!requested) return defaultSignatureAlgorithm(key);
+  const alg = BY_NAME.get(requested);
+  const { algorithm } = describeKey(key);
+  if (!alg) throw new KeySpecError(`unsupported signature algorithm "${requested}"`);
+  if (alg.key !== algorithm) {
+    throw new KeySpecError(`signature algorithm ${requested} cannot be used with a ${algorithm} key`);
+  }
+  return requested;
+}
+
+/** AlgorithmIdentifier DER (RSA with NULL parameters, ECDSA/Ed25519 without). */
+export function signatureAlgorithmIdentifier(name: SignatureAlgorithmName): Buffer {
+  const alg = BY_NAME.get(name)!;
+  return alg.key === "RSA" ? der.seq(der.oid(alg.oid), der.nul()) : der.seq(der.oid(alg.oid));
+}
+
+export function signWith(name: SignatureAlgorithmName, key: KeyObject, data: Buffer): Buffer {
+  return sign(BY_NAME.get(name)!.hash, data, key);
+}
+
+/** Issuer keys verify many signatures: keep a few decoded. */
+const publicKeyCache = new Map<string, KeyObject>();
+
+function publicKeyFromSPKI(spki: Buffer): KeyObject | undefined {
+  const cacheKey = spki.toString("base64");
+  let pub = publicKeyCache.get(cacheKey);
+  if (!pub) {
+    const { jwk } = decodeSPKI(spki);
+    if (!jwk) return undefined;
+    pub = createPublicKey({ key: jwk, format: "jwk" });
+    if (publicKeyCache.size >= 64) publicKeyCache.delete(publicKeyCache.keys().next().value!);
+    publicKeyCache.set(cacheKey, pub);
+  }
+  return pub;
+}
+
+/** Verifies a signature made with `oid` by the key in `spki`. Unsupported algorithms (SHA-1, PSS) fail. */
+export function verifySignature(oid: string, spki: Buffer, data: Buffer, signature: Buffer): boolean {
+  const alg = BY_OID.get(oid);
+  if (!alg) return false;
+  try {
+    const pub = publicKeyFromSPKI(spki);
+    if (!pub || describeKey(pub).algorithm !== alg.key) return false;
+    return verify(alg.hash, data, pub, signature);
+  } catch {
+    return false;
+  }
+}
+
+/** Throws KeyMismatchError unless `key` holds the private half of `spki`. */
+export function assertKeyMatches(key: KeyObject, spki: Buffer, what: string): void {
+  if (!spkiDER(key).equals(spki))
+    throw new KeyMismatchError(`private key does not match the public key of the ${what}`);
+}

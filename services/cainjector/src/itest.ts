@@ -1,0 +1,144 @@
+/**
+ * Helpers of the cainjector integration tests (test/integration/src/cainjector*.test.ts); not
+ * exported from index.ts. They take a KubeClient, so this package needs no test-only dependency.
+ */
+import { allCrds } from "@certkeeper/api";
+import { CoreResources, isAlreadyExists, type KubeClient, type KubeObject, type ResourceType } from "@certkeeper/kube";
+import { CLUSTER_RULES, leaseRules } from "./rbac.ts";
+
+const rbac = (plural: string, namespaced: boolean, kind: string): ResourceType => ({
+  group: "rbac.authorization.k8s.io",
+  version: "v1",
+  plural,
+  namespaced,
+  kind,
+});
+export const RBAC = {
+  clusterRoles: rbac("clusterroles", false, "ClusterRole"),
+  clusterRoleBindings: rbac("clusterrolebindings", false, "ClusterRoleBinding"),
+  roles: rbac("roles", true, "Role"),
+  roleBindings: rbac("rolebindings", true, "RoleBinding"),
+};
+
+export const CRDS: ResourceType = {
+  group: "apiextensions.k8s.io",
+  version: "v1",
+  plural: "customresourcedefinitions",
+  namespaced: false,
+  kind: "CustomResourceDefinition",
+};
+
+/** Applies the cert-manager CRDs and waits until they are Established. */
+export async function applyCertManagerCrds(client: KubeClient): Promise<void> {
+  const crds = allCrds() as unknown as KubeObject[];
+  for (const crd of crds) await client.apply(CRDS, crd, { fieldManager: "certkeeper-test" });
+  for (const crd of crds) {
+    await eventually(async () => {
+      const got = await client.get<KubeObject & { status?: { conditions?: Array<{ type: string; status: string }> } }>(
+        CRDS,
+        undefined,
+        crd.metadata.name!,
+      );
+      return got.status?.conditions?.some((c) => c.type === "Established" && c.status === "True");
+    }, 30_000, `CRD ${crd.metadata.name} Established`);
+  }
+}
+
+/** Grants `user` the cainjector's ClusterRole and its Lease Role in `leaseNamespace`. */
+export async function grantCAInjectorRBAC(client: KubeClient, user: string, leaseNamespace: string): Promise<void> {
+  const subjects = [{ kind: "User", apiGroup: "rbac.authorization.k8s.io", name: user }];
+  const name = "certkeeper-cainjector";
+  const roleRef = (kind: string) => ({ apiGroup: "rbac.authorization.k8s.io", kind, name });
+  await client.apply(RBAC.clusterRoles, { metadata: { name }, rules: CLUSTER_RULES } as KubeObject, { fieldManager: "t" });
+  await client.apply(RBAC.clusterRoleBindings, { metadata: { name }, roleRef: roleRef("ClusterRole"), subjects } as KubeObject, {
+    fieldManager: "t",
+  });
+  const ns = { name, namespace: leaseNamespace };
+  await client.apply(RBAC.roles, { metadata: ns, rules: leaseRules() } as KubeObject, { fieldManager: "t" });
+  await client.apply(RBAC.roleBindings, { metadata: ns, roleRef: roleRef("Role"), subjects } as KubeObject, { fieldManager: "t" });
+}
+
+export async function ensureNamespace(client: KubeClient, name: string): Promise<void> {
+  try {
+    await client.create(CoreResources.namespaces, { metadata: { name } });
+  } catch (err) {
+    if (!isAlreadyExists(err)) throw err;
+  }
+}
+
+/** Polls `check` until it returns a truthy value or the time runs out. */
+export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 15_000, what = "condition"): Promise<NonNullable<T>> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v) return v as NonNullable<T>;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`, { cause: last });
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+// ---- targets and sources ---------------------------------------------------------------------
+
+export const ADMISSION = {
+  validating: {
+    group: "admissionregistration.k8s.io",
+    version: "v1",
+    plural: "validatingwebhookconfigurations",
+    namespaced: false,
+    kind: "ValidatingWebhookConfiguration",
+  },
+  mutating: {
+    group: "admissionregistration.k8s.io",
+    version: "v1",
+    plural: "mutatingwebhookconfigurations",
+    namespaced: false,
+    kind: "MutatingWebhookConfiguration",
+  },
+} as const satisfies Record<string, ResourceType>;
+
+export const API_SERVICES: ResourceType = {
+  group: "apiregistration.k8s.io",
+  version: "v1",
+  plural: "apiservices",
+  namespaced: false,
+  kind: "APIService",
+};
+
+export type Webhooks = KubeObject & { webhooks: Array<{ name: string; clientConfig: { caBundle?: string } }> };
+
+/** A webhook configuration with `count` webhooks pointing at a closed loopback port. */
+export function aWebhookConfiguration(name: string, annotations: Record<string, string>, count = 2): Webhooks {
+  return {
+    metadata: { name, annotations },
+    webhooks: Array.from({ length: count }, (_, i) => ({
+      name: `w${i}.${name}.certkeeper.io`,
+      clientConfig: { url: `https://127.0.0.1:1/${name}/${i}` },
+      rules: [{ operations: ["CREATE"], apiGroups: ["certkeeper.io"], apiVersions: ["v1"], resources: ["nothing"] }],
+      sideEffects: "None",
+      admissionReviewVersions: ["v1"],
+      failurePolicy: "Ignore",
+    })),
+  } as Webhooks;
+}
+
+/** PEM bundles of every webhook of a configuration ("" when unset). */
+export function webhookBundles(obj: Webhooks): string[] {
+  return obj.webhooks.map((w) => (w.clientConfig.caBundle ? Buffer.from(w.clientConfig.caBundle, "base64").toString() : ""));
+}
+
+export function aCASecret(
+  namespace: string,
+  name: string,
+  opts: { ca?: string; annotations?: Record<string, string> },
+): KubeObject & { data: Record<string, string> } {
+  const data: Record<string, string> = {};
+  if (opts.ca !== undefined) data["ca.crt"] = Buffer.from(opts.ca).toString("base64");
+  return { metadata: { namespace, name, annotations: opts.annotations ?? {} }, data };
+}

@@ -96,7 +96,7 @@ describe("RC2 (RFC 2268 test vectors)", () => {
   });
 });
 
-describe("PKCS#12", () => {
+describe("PKCS#12", { timeout: 60_000 }, () => {
   const legacyFlag = (p: PKCS12Profile): string[] => (p === "LegacyRC2" ? ["-legacy"] : []);
 
   it.each([
@@ -289,7 +289,7 @@ except ValueError:
 });
 
 const keytool = hasCommand("keytool", ["-help"]);
-describe.skipIf(!keytool)("JKS (checked with keytool)", () => {
+describe.skipIf(!keytool)("JKS (checked with keytool)", { timeout: 60_000 }, () => {
   const P = JAVA_PASSWORD;
 
   it("keystore.jks holds the key under 'certificate' with its chain, plus the CAs", () => {

@@ -84,61 +84,60 @@ export function subjectDER(spec: CertificateSpecLike, useLiteral = true): Buffer
 
 /** RFC 4514 string → RDN SETs in ASN.1 order (the string lists the last RDN first). */
 export function parseLiteralSubject(text: string): Buffer[] {
-  if (text.includes("=#")) {
-    throw new SubjectError(
-      `unsupported distinguished name (DN) "${text}": hex-encoded (=#) values are not supported`,
-    );
-  }
-  const rdns: Buffer[] = [];
-  let atvs: Buffer[] = [];
-  let i = 0;
   const fail = (why: string): never => {
     throw new SubjectError(`invalid literalSubject "${text}": ${why}`);
   };
-  while (i < text.length) {
-    const eq = text.indexOf("=", i);
+  if (text.includes("=#")) fail("hex-encoded (=#) values are not supported");
+  const c = [...text]; // code points, so escapes never split a surrogate pair
+  const rdns: Buffer[] = [];
+  let atvs: Buffer[] = [];
+  let i = 0;
+  const skipSpaces = (): void => {
+    while (c[i] === " ") i++;
+  };
+  while (i < c.length) {
+    const eq = c.indexOf("=", i);
     if (eq < 0) fail("attribute without '='");
-    const type = text.slice(i, eq).trim().toUpperCase();
-    const oid = LITERAL_TYPES[type];
-    if (!oid) fail(`unknown attribute type "${text.slice(i, eq).trim()}"`);
+    const typeName = c.slice(i, eq).join("").trim();
+    const oid = LITERAL_TYPES[typeName.toUpperCase()] ?? fail(`unknown attribute type "${typeName}"`);
     i = eq + 1;
+    skipSpaces();
     const bytes: number[] = [];
-    let trailingSpaces = 0;
-    while (i < text.length && text[i] === " ") i++;
-    if (text[i] === '"') {
-      for (i++; i < text.length && text[i] !== '"'; i++) {
-        if (text[i] === "\\") i++;
-        bytes.push(...Buffer.from(text[i] ?? "", "utf8"));
+    let keep = 0; // length of `bytes` without unescaped trailing spaces
+    if (c[i] === '"') {
+      for (i++; i < c.length && c[i] !== '"'; i++) {
+        if (c[i] === "\\") i++;
+        bytes.push(...Buffer.from(c[i] ?? "", "utf8"));
       }
-      if (text[i] !== '"') fail("unterminated quoted value");
+      if (c[i] !== '"') fail("unterminated quoted value");
       i++;
-      while (i < text.length && text[i] === " ") i++;
+      skipSpaces();
+      keep = bytes.length;
     } else {
-      for (; i < text.length && !",+;".includes(text[i]!); i++) {
-        const ch = text[i]!;
-        if (ch === "\\") {
-          const hex = text.slice(i + 1, i + 3);
-          if (/^[0-9a-fA-F]{2}$/.test(hex)) {
-            bytes.push(Number.parseInt(hex, 16));
-            i += 2;
-          } else if (i + 1 < text.length) {
-            bytes.push(...Buffer.from(text[++i]!, "utf8"));
-          } else fail("dangling escape");
-          trailingSpaces = 0;
+      for (; i < c.length && !",+;".includes(c[i]!); i++) {
+        const hex = c.slice(i + 1, i + 3).join("");
+        if (c[i] === "\\" && /^[0-9a-fA-F]{2}$/.test(hex)) {
+          bytes.push(Number.parseInt(hex, 16));
+          i += 2;
+        } else if (c[i] === "\\") {
+          if (++i >= c.length) fail("dangling escape");
+          bytes.push(...Buffer.from(c[i]!, "utf8"));
         } else {
-          bytes.push(...Buffer.from(ch, "utf8"));
-          trailingSpaces = ch === " " ? trailingSpaces + 1 : 0;
+          bytes.push(...Buffer.from(c[i]!, "utf8"));
+          if (c[i] === " ") continue;
         }
+        keep = bytes.length;
       }
     }
-    atvs.push(atv(oid!, Buffer.from(bytes.slice(0, bytes.length - trailingSpaces)).toString("utf8")));
-    const sep = text[i];
+    const sep = c[i];
+    if (sep !== undefined && !",+;".includes(sep)) fail(`unexpected "${sep}" after a quoted value`);
+    atvs.push(atv(oid, Buffer.from(bytes.slice(0, keep)).toString("utf8")));
     i++;
     if (sep !== "+") {
       rdns.unshift(der.setOf(atvs));
       atvs = [];
     }
-    if (sep !== undefined && i >= text.length) fail("trailing separator");
+    if (sep !== undefined && i >= c.length) fail("trailing separator");
   }
   return rdns;
 }

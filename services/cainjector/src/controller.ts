@@ -27,7 +27,7 @@ import {
   type Secret,
   type SecretCache,
 } from "@certkeeper/kube";
-import { forResource, type Logger } from "@certkeeper/logging";
+import type { Logger } from "@certkeeper/logging";
 import { planInjection, type Injectable } from "./injectables.ts";
 import {
   SkipReasons,
@@ -95,7 +95,13 @@ export function injectorReconcile(deps: InjectorDeps): Reconcile {
     const selection = selectSource(meta.metadata.annotations, deps.scope);
     if (!selection) return;
     const target: KubeObject = { apiVersion: injectable.apiVersion, kind: injectable.kind, metadata: meta.metadata };
-    const log = forResource(ctx.log, injectable.controller, { kind: injectable.kind, name, uid: meta.metadata.uid });
+    // ctx.log already carries `controller`; add the fixed resource keys (STYLE.md rule 13).
+    const log = ctx.log.child({
+      resource_kind: injectable.kind,
+      resource_namespace: "",
+      resource_name: name,
+      resource_uid: meta.metadata.uid ?? "",
+    });
     if ("skip" in selection) return skipped(deps, log, target, selection.skip);
 
     const input = await gather(deps, selection.source, fresh, ctx.signal);

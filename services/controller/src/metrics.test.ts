@@ -3,7 +3,11 @@ import { FakeClock, SyncCounters } from "@certkeeper/kube";
 import { describe, expect, it } from "vitest";
 import { createMetrics } from "./metrics.ts";
 
-function cert(name: string, status: Certificate["status"], issuerRef: Certificate["spec"]["issuerRef"] = { name: "ca" }): Certificate {
+function cert(
+  name: string,
+  status: Certificate["status"],
+  issuerRef: Certificate["spec"]["issuerRef"] = { name: "ca" },
+): Certificate {
   return {
     apiVersion: "cert-manager.io/v1",
     kind: "Certificate",
@@ -13,7 +17,8 @@ function cert(name: string, status: Certificate["status"], issuerRef: Certificat
   };
 }
 
-const readyCond = (status: "True" | "False") => [{ type: "Ready", status, reason: "r", message: "m" }] as NonNullable<Certificate["status"]>["conditions"];
+const readyCond = (status: "True" | "False") =>
+  [{ type: "Ready", status, reason: "r", message: "m" }] as NonNullable<Certificate["status"]>["conditions"];
 
 function setup() {
   const certificates: Certificate[] = [
@@ -26,17 +31,32 @@ function setup() {
     cert("new", undefined, { name: "le", kind: "ClusterIssuer", group: "cert-manager.io" }),
   ];
   const issuers: Issuer[] = [
-    { apiVersion: "cert-manager.io/v1", kind: "Issuer", metadata: { name: "ca", namespace: "ns" }, spec: { ca: { secretName: "x" } }, status: { conditions: readyCond("False") } } as Issuer,
+    {
+      apiVersion: "cert-manager.io/v1",
+      kind: "Issuer",
+      metadata: { name: "ca", namespace: "ns" },
+      spec: { ca: { secretName: "x" } },
+      status: { conditions: readyCond("False") },
+    } as Issuer,
   ];
   const clusterIssuers: ClusterIssuer[] = [
-    { apiVersion: "cert-manager.io/v1", kind: "ClusterIssuer", metadata: { name: "le" }, spec: { selfSigned: {} } },
+    {
+      apiVersion: "cert-manager.io/v1",
+      kind: "ClusterIssuer",
+      metadata: { name: "le" },
+      spec: { selfSigned: {} },
+    },
   ];
   const counters = new SyncCounters();
   counters.recordCall("certificates-issuing");
   counters.recordCall("certificates-issuing");
   counters.recordError("certificates-issuing");
   const metrics = createMetrics({
-    caches: { certificates: { list: () => certificates }, issuers: { list: () => issuers }, clusterIssuers: { list: () => clusterIssuers } },
+    caches: {
+      certificates: { list: () => certificates },
+      issuers: { list: () => issuers },
+      clusterIssuers: { list: () => clusterIssuers },
+    },
     counters,
     clock: new FakeClock("2025-02-01T00:00:00Z"),
   });
@@ -52,17 +72,27 @@ describe("metrics", () => {
     const lines = text.split("\n");
     const has = (l: string) => expect(lines).toContain(l);
 
-    has(`certmanager_certificate_ready_status{name="web",namespace="ns",condition="True",issuer_name="ca",issuer_kind="",issuer_group=""} 1`);
-    has(`certmanager_certificate_ready_status{name="web",namespace="ns",condition="False",issuer_name="ca",issuer_kind="",issuer_group=""} 0`);
-    has(`certmanager_certificate_ready_status{name="web",namespace="ns",condition="Unknown",issuer_name="ca",issuer_kind="",issuer_group=""} 0`);
+    has(
+      `certmanager_certificate_ready_status{name="web",namespace="ns",condition="True",issuer_name="ca",issuer_kind="",issuer_group=""} 1`,
+    );
+    has(
+      `certmanager_certificate_ready_status{name="web",namespace="ns",condition="False",issuer_name="ca",issuer_kind="",issuer_group=""} 0`,
+    );
+    has(
+      `certmanager_certificate_ready_status{name="web",namespace="ns",condition="Unknown",issuer_name="ca",issuer_kind="",issuer_group=""} 0`,
+    );
     // No Ready condition yet: Unknown.
-    has(`certmanager_certificate_ready_status{name="new",namespace="ns",condition="Unknown",issuer_name="le",issuer_kind="ClusterIssuer",issuer_group="cert-manager.io"} 1`);
+    has(
+      `certmanager_certificate_ready_status{name="new",namespace="ns",condition="Unknown",issuer_name="le",issuer_kind="ClusterIssuer",issuer_group="cert-manager.io"} 1`,
+    );
 
     has(`certmanager_certificate_expiration_timestamp_seconds{${webLabels}} 1743465600`);
     has(`certmanager_certificate_not_after_timestamp_seconds{${webLabels}} 1743465600`);
     has(`certmanager_certificate_not_before_timestamp_seconds{${webLabels}} 1735689600`);
     has(`certmanager_certificate_renewal_timestamp_seconds{${webLabels}} 1740873600`);
-    has(`certmanager_certificate_expiration_timestamp_seconds{name="new",namespace="ns",issuer_name="le",issuer_kind="ClusterIssuer",issuer_group="cert-manager.io"} 0`);
+    has(
+      `certmanager_certificate_expiration_timestamp_seconds{name="new",namespace="ns",issuer_name="le",issuer_kind="ClusterIssuer",issuer_group="cert-manager.io"} 0`,
+    );
 
     has(`certmanager_issuer_ready_status{name="ca",namespace="ns",condition="False"} 1`);
     has(`certmanager_issuer_ready_status{name="ca",namespace="ns",condition="True"} 0`);

@@ -83,7 +83,8 @@ export function createMetrics(opts: MetricsOptions): Metrics {
         const current = readyOf(c.status?.conditions);
         const { name, namespace, ...issuer } = certLabels(c);
         // Labels in cert-manager's order (name, namespace, condition, issuer_*).
-        for (const condition of CONDITIONS) this.set({ name, namespace, condition, ...issuer }, current === condition ? 1 : 0);
+        for (const condition of CONDITIONS)
+          this.set({ name, namespace, condition, ...issuer }, current === condition ? 1 : 0);
       }
     },
   });
@@ -144,7 +145,8 @@ export function createMetrics(opts: MetricsOptions): Metrics {
       this.reset();
       for (const i of caches.clusterIssuers.list()) {
         const current = readyOf(i.status?.conditions);
-        for (const condition of CONDITIONS) this.set({ name: i.metadata.name ?? "", condition }, current === condition ? 1 : 0);
+        for (const condition of CONDITIONS)
+          this.set({ name: i.metadata.name ?? "", condition }, current === condition ? 1 : 0);
       }
     },
   });
@@ -205,7 +207,9 @@ export function createMetrics(opts: MetricsOptions): Metrics {
       res.writeHead(200, { "content-type": registry.contentType });
       res.end(req.method === "HEAD" ? undefined : body);
     } catch (err) {
-      res.writeHead(500, { "content-type": "text/plain" }).end(`error collecting metrics: ${err instanceof Error ? err.message : String(err)}\n`);
+      res
+        .writeHead(500, { "content-type": "text/plain" })
+        .end(`error collecting metrics: ${err instanceof Error ? err.message : String(err)}\n`);
     }
   }
 

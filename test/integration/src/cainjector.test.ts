@@ -3,7 +3,7 @@
  * the Helm chart grants (services/cainjector/src/rbac.ts), with leader election on short timings
  * and a one-hour resync, so every injection seen here came from a watch event.
  */
-import { readFileSync } from "node:fs";
+import { createWriteStream, readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Annotations, Resources } from "@certkeeper/api";
 import { CoreResources, KubeClient, type KubeObject } from "@certkeeper/kube";
@@ -34,7 +34,12 @@ const NS = "cainjector-it";
 const USER = "certkeeper-cainjector";
 const VWC = "validatingwebhookconfiguration";
 const ALLOW = { [Annotations.AllowDirectInjection]: "true" };
-const log = createLogger({ service: "cainjector", level: process.env.CAINJECTOR_TEST_LOG ?? "silent" });
+// CAINJECTOR_TEST_LOG=debug CAINJECTOR_TEST_LOG_FILE=/tmp/cainjector.log shows what the cainjector did.
+const log = createLogger({
+  service: "cainjector",
+  level: process.env.CAINJECTOR_TEST_LOG ?? "silent",
+  ...(process.env.CAINJECTOR_TEST_LOG_FILE ? { destination: createWriteStream(process.env.CAINJECTOR_TEST_LOG_FILE) } : {}),
+});
 
 let cp: ControlPlane;
 let admin: KubeClient;
@@ -124,7 +129,9 @@ describe("inject-ca-from-secret", () => {
     await admin.patch(ADMISSION.validating, undefined, "two-webhooks", [{ op: "remove", path: "/webhooks/1/clientConfig/caBundle" }], {
       type: "json",
     });
-    await eventually(async () => (await bundlesOf("two-webhooks"))[1] === ca1 + ca2, 15_000, "restored bundle");
+    // The cleared field gets the source's current CA; the other one keeps its merged history.
+    await eventually(async () => (await bundlesOf("two-webhooks"))[1] === ca2, 15_000, "restored bundle");
+    expect((await bundlesOf("two-webhooks"))[0]).toBe(ca1 + ca2);
     expect((await getVWC("two-webhooks")).metadata.resourceVersion).not.toBe(obj.metadata.resourceVersion);
   });
 

@@ -17,14 +17,31 @@ const NOW = new Date("2025-06-01T00:00:00Z");
 describe("approvalStatus", () => {
   const cases: Array<{ name: string; cr: CertificateRequest; approve: boolean; external?: boolean }> = [
     { name: "a fresh request for an Issuer", cr: aCertificateRequest(), approve: true },
-    { name: "explicit cert-manager.io group", cr: aCertificateRequest(withIssuer("ci", "ClusterIssuer", "cert-manager.io")), approve: true },
-    { name: "a Pending request", cr: aCertificateRequest(withCondition("Ready", "False", "Pending")), approve: true },
+    {
+      name: "explicit cert-manager.io group",
+      cr: aCertificateRequest(withIssuer("ci", "ClusterIssuer", "cert-manager.io")),
+      approve: true,
+    },
+    {
+      name: "a Pending request",
+      cr: aCertificateRequest(withCondition("Ready", "False", "Pending")),
+      approve: true,
+    },
     { name: "already approved", cr: aCertificateRequest(approved()), approve: false },
     { name: "denied", cr: aCertificateRequest(denied()), approve: false },
     { name: "issued", cr: aCertificateRequest(withCondition("Ready", "True", "Issued")), approve: false },
     { name: "failed", cr: aCertificateRequest(withCondition("Ready", "False", "Failed")), approve: false },
-    { name: "external issuer", cr: aCertificateRequest(withIssuer("x", "Foo", "example.com")), approve: false },
-    { name: "external issuer, opted in", cr: aCertificateRequest(withIssuer("x", "Foo", "example.com")), approve: true, external: true },
+    {
+      name: "external issuer",
+      cr: aCertificateRequest(withIssuer("x", "Foo", "example.com")),
+      approve: false,
+    },
+    {
+      name: "external issuer, opted in",
+      cr: aCertificateRequest(withIssuer("x", "Foo", "example.com")),
+      approve: true,
+      external: true,
+    },
   ];
   for (const c of cases) {
     it(`${c.name} ⇒ ${c.approve ? "approve" : "leave"}`, () => {
@@ -56,8 +73,14 @@ describe("approver reconcile", () => {
     await ctl.reconcile(objectKey(cr), reconcileContext(objectKey(cr)));
     expect(writes).toHaveLength(1);
     expect(recorder.events).toEqual([
-      expect.objectContaining({ type: "Normal", reason: "cert-manager.io", message: "Certificate request has been approved by cert-manager.io" }),
+      expect.objectContaining({
+        type: "Normal",
+        reason: "cert-manager.io",
+        message: "Certificate request has been approved by cert-manager.io",
+      }),
     ]);
-    expect(published).toEqual([expect.objectContaining({ kind: "certificaterequest", event: "approved", name: "web-1" })]);
+    expect(published).toEqual([
+      expect.objectContaining({ kind: "certificaterequest", event: "approved", name: "web-1" }),
+    ]);
   });
 });

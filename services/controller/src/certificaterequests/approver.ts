@@ -32,11 +32,16 @@ export interface ApproverOptions {
 }
 
 /** Pure: the status with Approved=True, or null when this request is not to be approved. */
-export function approvalStatus(cr: CertificateRequest, now: Date, opts: ApproverOptions = {}): CertificateRequestStatus | null {
+export function approvalStatus(
+  cr: CertificateRequest,
+  now: Date,
+  opts: ApproverOptions = {},
+): CertificateRequestStatus | null {
   if (cr.metadata.deletionTimestamp) return null;
   if (!opts.approveExternalIssuers && !isCertManagerIssuer(cr.spec.issuerRef)) return null;
   const conds = cr.status?.conditions;
-  if (getCondition(conds, "Approved")?.status === "True" || getCondition(conds, "Denied")?.status === "True") return null;
+  if (getCondition(conds, "Approved")?.status === "True" || getCondition(conds, "Denied")?.status === "True")
+    return null;
   const ready = getCondition(conds, "Ready")?.reason;
   if (ready === CertificateRequestReason.Issued || ready === CertificateRequestReason.Failed) return null;
   return {
@@ -61,9 +66,20 @@ export function approverReconciler(deps: Deps, opts: ApproverOptions = {}): Reco
     if (!cr) return;
     const status = approvalStatus(cr, deps.clock.now(), opts);
     if (!status) return;
-    const written = await writeStatus(deps.client, deps.caches.certificateRequests, "CertificateRequest", cr, status);
+    const written = await writeStatus(
+      deps.client,
+      deps.caches.certificateRequests,
+      "CertificateRequest",
+      cr,
+      status,
+    );
     if (written === cr) return;
-    deps.recorder.event(written, "Normal", CertificateRequestReason.ApprovedByCertManager, ConditionMessage.ApprovedByCertManager);
+    deps.recorder.event(
+      written,
+      "Normal",
+      CertificateRequestReason.ApprovedByCertManager,
+      ConditionMessage.ApprovedByCertManager,
+    );
     deps.lifecycle.publish("certificaterequest", "approved", written, {
       reason: CertificateRequestReason.ApprovedByCertManager,
       message: ConditionMessage.ApprovedByCertManager,

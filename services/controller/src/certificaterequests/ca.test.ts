@@ -27,11 +27,16 @@ function ctx(secrets: Secret[], getSecret?: SignerContext["getSecret"]): SignerC
   return {
     now: new Date(),
     clusterResourceNamespace: "cert-manager",
-    getSecret: getSecret ?? (async (ns, name) => secrets.find((s) => s.metadata.namespace === ns && s.metadata.name === name)),
+    getSecret:
+      getSecret ??
+      (async (ns, name) => secrets.find((s) => s.metadata.namespace === ns && s.metadata.name === name)),
   };
 }
 
-const caIssuer = (extra = {}): ResolvedIssuer => ({ kind: "Issuer", issuer: anIssuer(withCA("ca-kp", extra), withReady()) });
+const caIssuer = (extra = {}): ResolvedIssuer => ({
+  kind: "Issuer",
+  issuer: anIssuer(withCA("ca-kp", extra), withReady()),
+});
 
 function signed(out: SignOutcome): { chain: string; ca: string | undefined } {
   if (out.kind !== "signed") throw new Error(`expected signed, got ${out.kind}: ${out.message}`);
@@ -53,7 +58,13 @@ beforeAll(async () => {
 describe("caSigner", () => {
   it("signs with a root CA: chain is the leaf alone, ca is the root; openssl verifies", async () => {
     const secret = aTLSSecret("ns", "ca-kp", { "tls.crt": root.certPEM, "tls.key": root.keyPEM });
-    const out = signed(await caSigner.sign(aCertificateRequest(withCSR(csrPEM), withDuration("48h")), caIssuer(), ctx([secret])));
+    const out = signed(
+      await caSigner.sign(
+        aCertificateRequest(withCSR(csrPEM), withDuration("48h")),
+        caIssuer(),
+        ctx([secret]),
+      ),
+    );
     expect(pemBlocks(out.chain)).toHaveLength(1);
     expect(out.ca).toBe(root.certPEM);
     const leaf = parseCertificate(out.chain);
@@ -65,7 +76,10 @@ describe("caSigner", () => {
   });
 
   it("signs with an intermediate (tls.crt = intermediate + root): chain = leaf + intermediate, ca = root", async () => {
-    const secret = aTLSSecret("ns", "ca-kp", { "tls.crt": intermediate.certPEM + root.certPEM, "tls.key": intermediate.keyPEM });
+    const secret = aTLSSecret("ns", "ca-kp", {
+      "tls.crt": intermediate.certPEM + root.certPEM,
+      "tls.key": intermediate.keyPEM,
+    });
     const out = signed(await caSigner.sign(aCertificateRequest(withCSR(csrPEM)), caIssuer(), ctx([secret])));
     const blocks = pemBlocks(out.chain);
     expect(blocks).toHaveLength(2);
@@ -79,21 +93,31 @@ describe("caSigner", () => {
   });
 
   it("takes the root from ca.crt when tls.crt holds only the intermediate", async () => {
-    const secret = aTLSSecret("ns", "ca-kp", { "tls.crt": intermediate.certPEM, "tls.key": intermediate.keyPEM, "ca.crt": root.certPEM });
+    const secret = aTLSSecret("ns", "ca-kp", {
+      "tls.crt": intermediate.certPEM,
+      "tls.key": intermediate.keyPEM,
+      "ca.crt": root.certPEM,
+    });
     const out = signed(await caSigner.sign(aCertificateRequest(withCSR(csrPEM)), caIssuer(), ctx([secret])));
     expect(pemBlocks(out.chain)).toHaveLength(2);
     expect(out.ca).toBe(root.certPEM);
   });
 
   it("without the root anywhere, ca is the top-most certificate (the intermediate)", async () => {
-    const secret = aTLSSecret("ns", "ca-kp", { "tls.crt": intermediate.certPEM, "tls.key": intermediate.keyPEM });
+    const secret = aTLSSecret("ns", "ca-kp", {
+      "tls.crt": intermediate.certPEM,
+      "tls.key": intermediate.keyPEM,
+    });
     const out = signed(await caSigner.sign(aCertificateRequest(withCSR(csrPEM)), caIssuer(), ctx([secret])));
     expect(pemBlocks(out.chain)).toHaveLength(2);
     expect(out.ca).toBe(intermediate.certPEM);
   });
 
   it("an unrelated certificate in the CA chain fails the request, naming it", async () => {
-    const secret = aTLSSecret("ns", "ca-kp", { "tls.crt": intermediate.certPEM + unrelated.certPEM, "tls.key": intermediate.keyPEM });
+    const secret = aTLSSecret("ns", "ca-kp", {
+      "tls.crt": intermediate.certPEM + unrelated.certPEM,
+      "tls.key": intermediate.keyPEM,
+    });
     const out = await caSigner.sign(aCertificateRequest(withCSR(csrPEM)), caIssuer(), ctx([secret]));
     expect(out).toMatchObject({ kind: "failed", reason: "SigningError" });
     const message = out.kind === "failed" ? out.message : "";
@@ -117,8 +141,14 @@ describe("caSigner", () => {
   });
 
   it("a ClusterIssuer reads its Secret from the cluster resource namespace", async () => {
-    const inClusterNs = aTLSSecret("cert-manager", "ca-kp", { "tls.crt": root.certPEM, "tls.key": root.keyPEM });
-    const issuer: ResolvedIssuer = { kind: "ClusterIssuer", issuer: aClusterIssuer(withCA("ca-kp"), withReady()) };
+    const inClusterNs = aTLSSecret("cert-manager", "ca-kp", {
+      "tls.crt": root.certPEM,
+      "tls.key": root.keyPEM,
+    });
+    const issuer: ResolvedIssuer = {
+      kind: "ClusterIssuer",
+      issuer: aClusterIssuer(withCA("ca-kp"), withReady()),
+    };
     const cr = aCertificateRequest(withCSR(csrPEM), withIssuer("cluster-issuer", "ClusterIssuer"));
     expect((await caSigner.sign(cr, issuer, ctx([inClusterNs]))).kind).toBe("signed");
     const inRequestNs = aTLSSecret("ns", "ca-kp", { "tls.crt": root.certPEM, "tls.key": root.keyPEM });
@@ -130,14 +160,34 @@ describe("caSigner", () => {
   });
 
   const bad: Array<{ name: string; data: () => Record<string, string>; message: RegExp }> = [
-    { name: "no tls.crt", data: () => ({ "tls.key": root.keyPEM }), message: /no data for "tls.crt" in secret 'ns\/ca-kp'/ },
-    { name: "no tls.key", data: () => ({ "tls.crt": root.certPEM }), message: /no data for "tls.key" in secret 'ns\/ca-kp'/ },
-    { name: "garbage tls.crt", data: () => ({ "tls.crt": "garbage", "tls.key": root.keyPEM }), message: /^Failed to parse signing CA keypair from secret ns\/ca-kp: / },
-    { name: "key of another CA", data: () => ({ "tls.crt": root.certPEM, "tls.key": unrelated.keyPEM }), message: /does not belong to the first certificate/ },
+    {
+      name: "no tls.crt",
+      data: () => ({ "tls.key": root.keyPEM }),
+      message: /no data for "tls.crt" in secret 'ns\/ca-kp'/,
+    },
+    {
+      name: "no tls.key",
+      data: () => ({ "tls.crt": root.certPEM }),
+      message: /no data for "tls.key" in secret 'ns\/ca-kp'/,
+    },
+    {
+      name: "garbage tls.crt",
+      data: () => ({ "tls.crt": "garbage", "tls.key": root.keyPEM }),
+      message: /^Failed to parse signing CA keypair from secret ns\/ca-kp: /,
+    },
+    {
+      name: "key of another CA",
+      data: () => ({ "tls.crt": root.certPEM, "tls.key": unrelated.keyPEM }),
+      message: /does not belong to the first certificate/,
+    },
   ];
   for (const b of bad) {
     it(`${b.name} ⇒ Pending SecretInvalidData`, async () => {
-      const out = await caSigner.sign(aCertificateRequest(withCSR(csrPEM)), caIssuer(), ctx([aTLSSecret("ns", "ca-kp", b.data())]));
+      const out = await caSigner.sign(
+        aCertificateRequest(withCSR(csrPEM)),
+        caIssuer(),
+        ctx([aTLSSecret("ns", "ca-kp", b.data())]),
+      );
       expect(out).toMatchObject({ kind: "pending", reason: "SecretInvalidData" });
       expect(out.kind === "pending" && out.message).toMatch(b.message);
     });

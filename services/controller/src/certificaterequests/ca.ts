@@ -12,7 +12,12 @@
  *   otherwise ──────────────────────▶ chain = leaf + intermediates (a self-signed root left out),
  *                                     ca = the top-most certificate of the chain
  */
-import { CertificateRequestReason, SecretKeys, type CertificateRequest, type IssuerSpec } from "@certkeeper/api";
+import {
+  CertificateRequestReason,
+  SecretKeys,
+  type CertificateRequest,
+  type IssuerSpec,
+} from "@certkeeper/api";
 import { objectKey, type KubeObject, type Secret } from "@certkeeper/kube";
 import {
   buildChain,
@@ -51,7 +56,11 @@ export interface CAKeyPair {
 }
 
 /** Pure: the signing key pair from a CA Secret, or an error message saying what is wrong with it. */
-export function readCAKeyPair(secret: Secret, namespace: string, name: string): CAKeyPair | { error: string } {
+export function readCAKeyPair(
+  secret: Secret,
+  namespace: string,
+  name: string,
+): CAKeyPair | { error: string } {
   const crt = text(secret, SecretKeys.TLSCert);
   if (!crt) return { error: `no data for "${SecretKeys.TLSCert}" in secret '${namespace}/${name}'` };
   const keyPEM = text(secret, SecretKeys.TLSKey);
@@ -65,7 +74,9 @@ export function readCAKeyPair(secret: Secret, namespace: string, name: string): 
     return { error: errText(err) };
   }
   if (!keyMatchesCertificate(key, ca)) {
-    return { error: `the private key in ${SecretKeys.TLSKey} does not belong to the first certificate in ${SecretKeys.TLSCert}` };
+    return {
+      error: `the private key in ${SecretKeys.TLSKey} does not belong to the first certificate in ${SecretKeys.TLSCert}`,
+    };
   }
   const caCrt = text(secret, SecretKeys.CACert);
   return { ca, key, chainPEMs: caCrt ? [crt, caCrt] : [crt] };
@@ -115,7 +126,9 @@ export const caSigner: Signer = {
     } catch (err) {
       return failed("Error generating certificate template", err);
     }
-    const { crlDistributionPoints, ocspServers, issuingCertificateURLs } = issuer.issuer.spec.ca ?? { secretName };
+    const { crlDistributionPoints, ocspServers, issuingCertificateURLs } = issuer.issuer.spec.ca ?? {
+      secretName,
+    };
     let leafPEM: string;
     try {
       leafPEM = signCertificate({
@@ -131,14 +144,24 @@ export const caSigner: Signer = {
         issuingCertificateURLs,
       });
     } catch (err) {
-      return failed(err instanceof CSRError ? "Error generating certificate template" : "Error signing certificate", err);
+      return failed(
+        err instanceof CSRError ? "Error generating certificate template" : "Error signing certificate",
+        err,
+      );
     }
     try {
       const bundle = buildChain({ leaf: leafPEM, candidates: pair.chainPEMs });
-      return { kind: "signed", certificatePEM: bundle.chainPEM, ...(bundle.caPEM ? { caPEM: bundle.caPEM } : {}) };
+      return {
+        kind: "signed",
+        certificatePEM: bundle.chainPEM,
+        ...(bundle.caPEM ? { caPEM: bundle.caPEM } : {}),
+      };
     } catch (err) {
       if (!(err instanceof ChainError)) throw err;
-      return failed(`Error signing certificate: the CA chain in secret ${ns}/${secretName} is not usable`, err);
+      return failed(
+        `Error signing certificate: the CA chain in secret ${ns}/${secretName} is not usable`,
+        err,
+      );
     }
   },
 };
@@ -150,7 +173,8 @@ export const caSigner: Signer = {
 function caSecretWatches(deps: Deps, enqueue: (key: string) => void): void {
   const { issuers, clusterIssuers, certificateRequests } = deps.caches;
   const wake = (indexKey: string) => {
-    for (const cr of certificateRequests.byIndex(Index.issuer, indexKey)) if (isOpen(cr)) enqueue(objectKey(cr));
+    for (const cr of certificateRequests.byIndex(Index.issuer, indexKey))
+      if (isOpen(cr)) enqueue(objectKey(cr));
   };
   const bySecret = (s: KubeObject) => {
     const uses = (spec: IssuerSpec) => issuerTypeOf(spec) === "ca" && spec.ca?.secretName === s.metadata.name;

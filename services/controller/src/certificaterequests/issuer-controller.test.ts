@@ -36,7 +36,12 @@ const readyCA: ResolvedIssuer = { kind: "Issuer", issuer: anIssuer(withCA("ca-kp
 const readySelfSigned: ResolvedIssuer = { kind: "Issuer", issuer: anIssuer(withReady()) };
 
 describe("decideRequest (CA controller)", () => {
-  const cases: Array<{ name: string; cr: CertificateRequest; issuer: ResolvedIssuer | undefined; want: Partial<RequestStep> }> = [
+  const cases: Array<{
+    name: string;
+    cr: CertificateRequest;
+    issuer: ResolvedIssuer | undefined;
+    want: Partial<RequestStep>;
+  }> = [
     {
       name: "external issuer group is ignored",
       cr: aCertificateRequest(withIssuer("x", "AWSPCAIssuer", "awspca.cert-manager.io"), approved()),
@@ -49,15 +54,30 @@ describe("decideRequest (CA controller)", () => {
       issuer: readySelfSigned,
       want: { kind: "ignore" },
     },
-    { name: "denied wins over everything", cr: aCertificateRequest(denied(), approved()), issuer: readyCA, want: { kind: "deny" } },
+    {
+      name: "denied wins over everything",
+      cr: aCertificateRequest(denied(), approved()),
+      issuer: readyCA,
+      want: { kind: "deny" },
+    },
     {
       name: "invalid request stops",
       cr: aCertificateRequest(approved(), withCondition("InvalidRequest", "True", "Bad")),
       issuer: readyCA,
       want: { kind: "ignore" },
     },
-    { name: "not approved waits", cr: aCertificateRequest(), issuer: readyCA, want: { kind: "awaitApproval" } },
-    { name: "not approved waits even without issuer", cr: aCertificateRequest(), issuer: undefined, want: { kind: "awaitApproval" } },
+    {
+      name: "not approved waits",
+      cr: aCertificateRequest(),
+      issuer: readyCA,
+      want: { kind: "awaitApproval" },
+    },
+    {
+      name: "not approved waits even without issuer",
+      cr: aCertificateRequest(),
+      issuer: undefined,
+      want: { kind: "awaitApproval" },
+    },
     {
       name: "issued requests are done",
       cr: aCertificateRequest(approved(), withCondition("Ready", "True", "Issued")),
@@ -74,7 +94,11 @@ describe("decideRequest (CA controller)", () => {
       name: "missing Issuer is pending with cert-manager's message",
       cr: aCertificateRequest(approved(), withIssuer("x")),
       issuer: undefined,
-      want: { kind: "pending", reason: "IssuerNotFound", message: 'Referenced "Issuer" not found: issuer.cert-manager.io "x" not found' } as RequestStep,
+      want: {
+        kind: "pending",
+        reason: "IssuerNotFound",
+        message: 'Referenced "Issuer" not found: issuer.cert-manager.io "x" not found',
+      } as RequestStep,
     },
     {
       name: "missing ClusterIssuer is pending",
@@ -90,18 +114,33 @@ describe("decideRequest (CA controller)", () => {
       name: "issuer without a type is pending",
       cr: aCertificateRequest(approved()),
       issuer: { kind: "Issuer", issuer: anIssuer(withSpec({})) },
-      want: { kind: "pending", reason: "IssuerTypeMissing", message: "Missing issuer type: no issuer specified for Issuer 'ns/issuer'" } as RequestStep,
+      want: {
+        kind: "pending",
+        reason: "IssuerTypeMissing",
+        message: "Missing issuer type: no issuer specified for Issuer 'ns/issuer'",
+      } as RequestStep,
     },
     {
       name: "issuer not ready is pending",
       cr: aCertificateRequest(approved()),
       issuer: { kind: "Issuer", issuer: anIssuer(withCA("ca-kp"), withIssuerCondition("False")) },
-      want: { kind: "pending", reason: "IssuerNotReady", message: "Referenced issuer does not have a Ready status condition" } as RequestStep,
+      want: {
+        kind: "pending",
+        reason: "IssuerNotReady",
+        message: "Referenced issuer does not have a Ready status condition",
+      } as RequestStep,
     },
     {
       name: "issuer Ready for an older generation is not ready",
       cr: aCertificateRequest(approved()),
-      issuer: { kind: "Issuer", issuer: anIssuer(withCA("ca-kp"), withGeneration(2), withIssuerCondition("True", "KeyPairVerified", 1)) },
+      issuer: {
+        kind: "Issuer",
+        issuer: anIssuer(
+          withCA("ca-kp"),
+          withGeneration(2),
+          withIssuerCondition("True", "KeyPairVerified", 1),
+        ),
+      },
       want: { kind: "pending", reason: "IssuerNotReady" } as RequestStep,
     },
     {
@@ -110,7 +149,12 @@ describe("decideRequest (CA controller)", () => {
       issuer: readyCA,
       want: { kind: "ignore" },
     },
-    { name: "approved, issuer ready: sign", cr: aCertificateRequest(approved()), issuer: readyCA, want: { kind: "sign" } },
+    {
+      name: "approved, issuer ready: sign",
+      cr: aCertificateRequest(approved()),
+      issuer: readyCA,
+      want: { kind: "sign" },
+    },
     {
       name: "pending requests are retried",
       cr: aCertificateRequest(approved(), withCondition("Ready", "False", "Pending")),
@@ -148,19 +192,31 @@ describe("status changes", () => {
     const already = aCertificateRequest(withCondition("Ready", "False", "Pending", "old"));
     const change = pendingChange(already, "IssuerNotReady", "new", NOW);
     expect(change.events).toEqual([]);
-    expect(change.status.conditions).toContainEqual(expect.objectContaining({ reason: "Pending", message: "new" }));
+    expect(change.status.conditions).toContainEqual(
+      expect.objectContaining({ reason: "Pending", message: "new" }),
+    );
   });
 
   it("failed: Warning Event with the cause, Ready reason Failed, failureTime", () => {
-    const change = outcomeChange(aCertificateRequest(), { kind: "failed", reason: "SigningError", message: "boom" }, NOW);
+    const change = outcomeChange(
+      aCertificateRequest(),
+      { kind: "failed", reason: "SigningError", message: "boom" },
+      NOW,
+    );
     expect(change.events).toEqual([{ type: "Warning", reason: "SigningError", message: "boom" }]);
     expect(change.status.failureTime).toBe("2025-06-01T00:00:00Z");
-    expect(change.status.conditions).toContainEqual(expect.objectContaining({ type: "Ready", status: "False", reason: "Failed" }));
+    expect(change.status.conditions).toContainEqual(
+      expect.objectContaining({ type: "Ready", status: "False", reason: "Failed" }),
+    );
     expect(change.publish).toEqual({ event: "failed", data: { reason: "SigningError", message: "boom" } });
   });
 
   it("signed but undecodable: Failed DecodeError, certificate kept", () => {
-    const change = outcomeChange(aCertificateRequest(), { kind: "signed", certificatePEM: "not a certificate" }, NOW);
+    const change = outcomeChange(
+      aCertificateRequest(),
+      { kind: "signed", certificatePEM: "not a certificate" },
+      NOW,
+    );
     expect(change.status.certificate).toBe(Buffer.from("not a certificate").toString("base64"));
     expect(change.status.conditions).toContainEqual(expect.objectContaining({ reason: "Failed" }));
     expect(change.events[0]).toMatchObject({ type: "Warning", reason: "DecodeError" });
@@ -188,9 +244,16 @@ describe("requestController shell", () => {
     await ctl.reconcile(objectKey(cr), reconcileContext(objectKey(cr)));
     expect(writes).toHaveLength(1);
     const written = writes[0] as CertificateRequest;
-    expect(Buffer.from(written.status!.certificate!, "base64").toString()).toBe(outcome.kind === "signed" ? outcome.certificatePEM : "");
+    expect(Buffer.from(written.status!.certificate!, "base64").toString()).toBe(
+      outcome.kind === "signed" ? outcome.certificatePEM : "",
+    );
     expect(written.status!.conditions).toContainEqual(
-      expect.objectContaining({ type: "Ready", status: "True", reason: "Issued", message: "Certificate fetched from issuer successfully" }),
+      expect.objectContaining({
+        type: "Ready",
+        status: "True",
+        reason: "Issued",
+        message: "Certificate fetched from issuer successfully",
+      }),
     );
     expect(recorder.events.map((e) => e.reason)).toEqual(["CertificateIssued"]);
     expect(published.map((p) => p.event)).toEqual(["signed"]);
@@ -204,13 +267,20 @@ describe("requestController shell", () => {
   it("a pending outcome with retry writes Pending, then throws for backoff", async () => {
     const { deps, writes } = fakeDeps();
     const signer: Signer = {
-      sign: async () => ({ kind: "pending", reason: "SecretGetError", message: "x", retry: new Error("network down") }),
+      sign: async () => ({
+        kind: "pending",
+        reason: "SecretGetError",
+        message: "x",
+        retry: new Error("network down"),
+      }),
     };
     deps.caches.clusterIssuers.observe(aClusterIssuer(withCA("ca-kp"), withReady()));
     const cr = aCertificateRequest(approved(), withIssuer("cluster-issuer", "ClusterIssuer"));
     deps.caches.certificateRequests.observe(cr);
     const ctl = requestController(deps, { name: "ca", issuerType: "ca", signer });
-    await expect(ctl.reconcile(objectKey(cr), reconcileContext(objectKey(cr)))).rejects.toThrow("network down");
+    await expect(ctl.reconcile(objectKey(cr), reconcileContext(objectKey(cr)))).rejects.toThrow(
+      "network down",
+    );
     expect(writes).toHaveLength(1);
   });
 
@@ -219,11 +289,19 @@ describe("requestController shell", () => {
     deps.caches.issuers.observe(anIssuer(withCA("ca-kp"), withReady()));
     const cr = aCertificateRequest();
     deps.caches.certificateRequests.observe(cr);
-    const ctl = requestController(deps, { name: "ca", issuerType: "ca", signer: { sign: () => Promise.reject(new Error("no")) } });
+    const ctl = requestController(deps, {
+      name: "ca",
+      issuerType: "ca",
+      signer: { sign: () => Promise.reject(new Error("no")) },
+    });
     await ctl.reconcile(objectKey(cr), reconcileContext(objectKey(cr)));
     expect(writes).toHaveLength(0);
     expect(recorder.events).toEqual([
-      expect.objectContaining({ type: "Normal", reason: "WaitingForApproval", message: "Not signing CertificateRequest until it is Approved" }),
+      expect.objectContaining({
+        type: "Normal",
+        reason: "WaitingForApproval",
+        message: "Not signing CertificateRequest until it is Approved",
+      }),
     ]);
   });
 
@@ -232,11 +310,22 @@ describe("requestController shell", () => {
     deps.caches.issuers.observe(anIssuer(withCA("ca-kp"), withReady()));
     deps.caches.clusterIssuers.observe(aClusterIssuer(withCA("ca-kp"), withReady()));
     const open = aCertificateRequest(approved(), (cr) => void (cr.metadata.name = "open"));
-    const done = aCertificateRequest(approved(), withCondition("Ready", "True", "Issued"), (cr) => void (cr.metadata.name = "done"));
-    const cluster = aCertificateRequest(withIssuer("cluster-issuer", "ClusterIssuer"), (cr) => void (cr.metadata.name = "cluster"));
+    const done = aCertificateRequest(
+      approved(),
+      withCondition("Ready", "True", "Issued"),
+      (cr) => void (cr.metadata.name = "done"),
+    );
+    const cluster = aCertificateRequest(
+      withIssuer("cluster-issuer", "ClusterIssuer"),
+      (cr) => void (cr.metadata.name = "cluster"),
+    );
     const other = aCertificateRequest(withIssuer("other"), (cr) => void (cr.metadata.name = "other"));
     for (const cr of [open, done, cluster, other]) deps.caches.certificateRequests.observe(cr);
-    const ctl = requestController(deps, { name: "ca", issuerType: "ca", signer: { sign: () => Promise.reject(new Error("no")) } });
+    const ctl = requestController(deps, {
+      name: "ca",
+      issuerType: "ca",
+      signer: { sign: () => Promise.reject(new Error("no")) },
+    });
     const keys: string[] = [];
     // onAdd replays the cached objects at registration: requests themselves, then issuers.
     ctl.watches((k) => keys.push(k));

@@ -48,7 +48,13 @@ import { parseCertificate } from "@certkeeper/pki";
 import { Index, type Deps } from "../context.ts";
 import type { ControllerRegistration } from "../registration.ts";
 import { getCondition, writeStatus, withCondition } from "../status.ts";
-import { issuerDisplayName, issuerIsReady, issuerTypeOf, type IssuerType, type ResolvedIssuer } from "../issuers/types.ts";
+import {
+  issuerDisplayName,
+  issuerIsReady,
+  issuerTypeOf,
+  type IssuerType,
+  type ResolvedIssuer,
+} from "../issuers/types.ts";
 
 /** Event reasons of the generic pipeline. */
 export const RequestEventReason = {
@@ -106,7 +112,8 @@ export type RequestStep =
 
 type Check = (input: RequestInput, mine: IssuerType) => RequestStep | null;
 
-const conditionTrue = (cr: CertificateRequest, type: string) => getCondition(cr.status?.conditions, type)?.status === "True";
+const conditionTrue = (cr: CertificateRequest, type: string) =>
+  getCondition(cr.status?.conditions, type)?.status === "True";
 export const readyReason = (cr: CertificateRequest) => getCondition(cr.status?.conditions, "Ready")?.reason;
 
 /** How cert-manager words a missing issuer: `Referenced "Issuer" not found: issuer.cert-manager.io "x" not found`. */
@@ -119,7 +126,10 @@ export function issuerNotFoundMessage(cr: CertificateRequest): string {
 export const requestChecks: ReadonlyArray<{ name: string; check: Check }> = [
   {
     name: "ExternalIssuer",
-    check: ({ cr }) => (isCertManagerIssuer(cr.spec.issuerRef) ? null : { kind: "ignore", why: "issuerRef group is not cert-manager.io" }),
+    check: ({ cr }) =>
+      isCertManagerIssuer(cr.spec.issuerRef)
+        ? null
+        : { kind: "ignore", why: "issuerRef group is not cert-manager.io" },
   },
   {
     name: "OtherIssuerType",
@@ -131,9 +141,13 @@ export const requestChecks: ReadonlyArray<{ name: string; check: Check }> = [
   { name: "Denied", check: ({ cr }) => (conditionTrue(cr, "Denied") ? { kind: "deny" } : null) },
   {
     name: "InvalidRequest",
-    check: ({ cr }) => (conditionTrue(cr, "InvalidRequest") ? { kind: "ignore", why: "request is invalid" } : null),
+    check: ({ cr }) =>
+      conditionTrue(cr, "InvalidRequest") ? { kind: "ignore", why: "request is invalid" } : null,
   },
-  { name: "NotApproved", check: ({ cr }) => (conditionTrue(cr, "Approved") ? null : { kind: "awaitApproval" }) },
+  {
+    name: "NotApproved",
+    check: ({ cr }) => (conditionTrue(cr, "Approved") ? null : { kind: "awaitApproval" }),
+  },
   {
     name: "Finished",
     check: ({ cr }) => {
@@ -146,7 +160,13 @@ export const requestChecks: ReadonlyArray<{ name: string; check: Check }> = [
   {
     name: "IssuerNotFound",
     check: ({ cr, issuer }) =>
-      issuer ? null : { kind: "pending", reason: CertificateRequestReason.IssuerNotFound, message: issuerNotFoundMessage(cr) },
+      issuer
+        ? null
+        : {
+            kind: "pending",
+            reason: CertificateRequestReason.IssuerNotFound,
+            message: issuerNotFoundMessage(cr),
+          },
   },
   {
     name: "IssuerTypeMissing",
@@ -163,12 +183,17 @@ export const requestChecks: ReadonlyArray<{ name: string; check: Check }> = [
     name: "IssuerNotReady",
     check: ({ issuer }) =>
       issuer && !issuerIsReady(issuer.issuer)
-        ? { kind: "pending", reason: CertificateRequestReason.IssuerNotReady, message: ISSUER_NOT_READY_MESSAGE }
+        ? {
+            kind: "pending",
+            reason: CertificateRequestReason.IssuerNotReady,
+            message: ISSUER_NOT_READY_MESSAGE,
+          }
         : null,
   },
   {
     name: "AlreadySigned",
-    check: ({ cr }) => (cr.status?.certificate ? { kind: "ignore", why: "status.certificate is already set" } : null),
+    check: ({ cr }) =>
+      cr.status?.certificate ? { kind: "ignore", why: "status.certificate is already set" } : null,
   },
 ];
 
@@ -210,12 +235,20 @@ export function deniedChange(cr: CertificateRequest, now: Date): RequestChange {
       failureTime: cr.status?.failureTime ?? formatTime(now),
     }),
     events: [],
-    publish: { event: "denied", data: { message: getCondition(cr.status?.conditions, "Denied")?.message ?? "" } },
+    publish: {
+      event: "denied",
+      data: { message: getCondition(cr.status?.conditions, "Denied")?.message ?? "" },
+    },
   };
 }
 
 /** Pure: Ready=False Pending; the Event only on entering Pending (as cert-manager, to spare the API). */
-export function pendingChange(cr: CertificateRequest, reason: string, message: string, now: Date): RequestChange {
+export function pendingChange(
+  cr: CertificateRequest,
+  reason: string,
+  message: string,
+  now: Date,
+): RequestChange {
   const entering = readyReason(cr) !== CertificateRequestReason.Pending;
   return {
     status: setReady(cr, "False", CertificateRequestReason.Pending, message, now),
@@ -254,7 +287,11 @@ export function outcomeChange(cr: CertificateRequest, outcome: SignOutcome, now:
   }
 }
 
-function signedChange(cr: CertificateRequest, out: Extract<SignOutcome, { kind: "signed" }>, now: Date): RequestChange {
+function signedChange(
+  cr: CertificateRequest,
+  out: Extract<SignOutcome, { kind: "signed" }>,
+  now: Date,
+): RequestChange {
   const fields: Partial<CertificateRequestStatus> = {
     certificate: Buffer.from(out.certificatePEM).toString("base64"),
     ...(out.caPEM ? { ca: Buffer.from(out.caPEM).toString("base64") } : {}),
@@ -269,8 +306,22 @@ function signedChange(cr: CertificateRequest, out: Extract<SignOutcome, { kind: 
     return { ...change, events: [...warnings, ...change.events] };
   }
   return {
-    status: setReady(cr, "True", CertificateRequestReason.Issued, ConditionMessage.CertificateIssued, now, fields),
-    events: [...warnings, { type: "Normal", reason: RequestEventReason.CertificateIssued, message: ConditionMessage.CertificateIssued }],
+    status: setReady(
+      cr,
+      "True",
+      CertificateRequestReason.Issued,
+      ConditionMessage.CertificateIssued,
+      now,
+      fields,
+    ),
+    events: [
+      ...warnings,
+      {
+        type: "Normal",
+        reason: RequestEventReason.CertificateIssued,
+        message: ConditionMessage.CertificateIssued,
+      },
+    ],
     publish: {
       event: "signed",
       data: {
@@ -314,10 +365,17 @@ export function isOpen(cr: CertificateRequest): boolean {
 }
 
 async function apply(deps: Deps, cr: CertificateRequest, change: RequestChange): Promise<void> {
-  const written = await writeStatus(deps.client, deps.caches.certificateRequests, "CertificateRequest", cr, change.status);
+  const written = await writeStatus(
+    deps.client,
+    deps.caches.certificateRequests,
+    "CertificateRequest",
+    cr,
+    change.status,
+  );
   if (written === cr) return;
   for (const e of change.events) deps.recorder.event(written, e.type, e.reason, e.message);
-  if (change.publish) deps.lifecycle.publish("certificaterequest", change.publish.event, written, change.publish.data);
+  if (change.publish)
+    deps.lifecycle.publish("certificaterequest", change.publish.event, written, change.publish.data);
 }
 
 export interface RequestControllerSpec {
@@ -344,7 +402,12 @@ export function requestReconciler(deps: Deps, spec: RequestControllerSpec): Reco
         ctx.log.debug({ why: step.why }, "nothing to do");
         return;
       case "awaitApproval":
-        deps.recorder.event(cr, "Normal", RequestEventReason.WaitingForApproval, WAITING_FOR_APPROVAL_MESSAGE);
+        deps.recorder.event(
+          cr,
+          "Normal",
+          RequestEventReason.WaitingForApproval,
+          WAITING_FOR_APPROVAL_MESSAGE,
+        );
         return;
       case "deny":
         return apply(deps, cr, deniedChange(cr, now));
@@ -368,7 +431,10 @@ export function requestReconciler(deps: Deps, spec: RequestControllerSpec): Reco
  * Requests are keyed "namespace/name". Besides their own changes, an issuer's change wakes the
  * open requests that reference it (Index.issuer on the request cache).
  */
-export function requestWatches(deps: Deps, spec: RequestControllerSpec): (enqueue: (key: string) => void) => void {
+export function requestWatches(
+  deps: Deps,
+  spec: RequestControllerSpec,
+): (enqueue: (key: string) => void) => void {
   return (enqueue) => {
     const { certificateRequests, issuers, clusterIssuers } = deps.caches;
     const ours = (cr: CertificateRequest) => isCertManagerIssuer(cr.spec.issuerRef);

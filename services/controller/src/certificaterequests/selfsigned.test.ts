@@ -22,13 +22,17 @@ import {
 import type { SignerContext, SignOutcome } from "./issuer-controller.ts";
 import { selfSignedSigner } from "./selfsigned.ts";
 
-const issuer = (crl?: string[]): ResolvedIssuer => ({ kind: "Issuer", issuer: anIssuer(withSelfSigned(crl), withReady()) });
+const issuer = (crl?: string[]): ResolvedIssuer => ({
+  kind: "Issuer",
+  issuer: anIssuer(withSelfSigned(crl), withReady()),
+});
 
 function ctx(secrets: Secret[]): SignerContext {
   return {
     now: new Date(),
     clusterResourceNamespace: "cert-manager",
-    getSecret: async (ns, name) => secrets.find((s) => s.metadata.namespace === ns && s.metadata.name === name),
+    getSecret: async (ns, name) =>
+      secrets.find((s) => s.metadata.namespace === ns && s.metadata.name === name),
   };
 }
 
@@ -40,8 +44,18 @@ function signedPEM(out: SignOutcome): string {
 describe("selfSignedSigner", () => {
   it("signs the CSR with its own key: duration, isCA, CRL distribution point; verified by openssl", async () => {
     const leaf = await aLeafRequest({ commonName: "my root", isCA: true });
-    const cr = aCertificateRequest(approved(), withCSR(leaf.csrPEM), withPrivateKeySecret("web-key"), withIsCA(), withDuration("24h"));
-    const out = await selfSignedSigner.sign(cr, issuer(["http://crl.example.com/root.crl"]), ctx([aTLSSecret("ns", "web-key", { "tls.key": leaf.keyPEM })]));
+    const cr = aCertificateRequest(
+      approved(),
+      withCSR(leaf.csrPEM),
+      withPrivateKeySecret("web-key"),
+      withIsCA(),
+      withDuration("24h"),
+    );
+    const out = await selfSignedSigner.sign(
+      cr,
+      issuer(["http://crl.example.com/root.crl"]),
+      ctx([aTLSSecret("ns", "web-key", { "tls.key": leaf.keyPEM })]),
+    );
     const pem = signedPEM(out);
     expect(out.kind === "signed" && out.caPEM).toBe(pem);
     const cert = parseCertificate(pem);
@@ -56,7 +70,11 @@ describe("selfSignedSigner", () => {
   it("defaults to 90 days and warns about an empty issuer DN", async () => {
     const leaf = await aLeafRequest({ dnsNames: ["web.example.com"] });
     const cr = aCertificateRequest(withCSR(leaf.csrPEM), withPrivateKeySecret("web-key"));
-    const out = await selfSignedSigner.sign(cr, issuer(), ctx([aTLSSecret("ns", "web-key", { "tls.key": leaf.keyPEM })]));
+    const out = await selfSignedSigner.sign(
+      cr,
+      issuer(),
+      ctx([aTLSSecret("ns", "web-key", { "tls.key": leaf.keyPEM })]),
+    );
     const cert = parseCertificate(signedPEM(out));
     expect(cert.notAfter.getTime() - cert.notBefore.getTime()).toBe(90 * 86_400_000);
     expect(out.kind === "signed" && out.warnings).toEqual([expect.objectContaining({ reason: "BadConfig" })]);
@@ -100,7 +118,11 @@ describe("selfSignedSigner", () => {
       name: "key of another pair ⇒ Failed ErrorKeyMatch",
       cr: (csr) => aCertificateRequest(withCSR(csr), withPrivateKeySecret("k")),
       secrets: (_k, other) => [aTLSSecret("ns", "k", { "tls.key": other })],
-      want: { kind: "failed", reason: "ErrorKeyMatch", message: "Error generating certificate template: CSR not signed by referenced private key" },
+      want: {
+        kind: "failed",
+        reason: "ErrorKeyMatch",
+        message: "Error generating certificate template: CSR not signed by referenced private key",
+      },
     },
     {
       name: "undecodable CSR ⇒ Failed ErrorGenerating",
@@ -128,7 +150,11 @@ describe("selfSignedSigner", () => {
     it(c.name, async () => {
       const leaf = await aLeafRequest({ commonName: "web" });
       const other = await aLeafRequest({ commonName: "other" });
-      const out = await selfSignedSigner.sign(c.cr(leaf.csrPEM), issuer(), ctx(c.secrets(leaf.keyPEM, other.keyPEM)));
+      const out = await selfSignedSigner.sign(
+        c.cr(leaf.csrPEM),
+        issuer(),
+        ctx(c.secrets(leaf.keyPEM, other.keyPEM)),
+      );
       expect(out).toMatchObject(c.want);
       if (c.message && out.kind !== "signed") expect(out.message).toMatch(c.message);
     });

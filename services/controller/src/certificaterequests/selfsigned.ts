@@ -98,7 +98,11 @@ export const selfSignedSigner: Signer = {
     try {
       key = parsePrivateKey(Buffer.from(keyB64, "base64"));
     } catch (err) {
-      return { kind: "pending", reason: SelfSignedReason.ErrorParsingKey, message: `${keyPrefix}: ${errText(err)}` };
+      return {
+        kind: "pending",
+        reason: SelfSignedReason.ErrorParsingKey,
+        message: `${keyPrefix}: ${errText(err)}`,
+      };
     }
 
     let csr: ParsedCSR;
@@ -107,7 +111,11 @@ export const selfSignedSigner: Signer = {
       csr = decodeRequestCSR(cr);
       duration = requestDurationMs(cr);
     } catch (err) {
-      return { kind: "failed", reason: SelfSignedReason.ErrorGenerating, message: `Error generating certificate template: ${errText(err)}` };
+      return {
+        kind: "failed",
+        reason: SelfSignedReason.ErrorGenerating,
+        message: `Error generating certificate template: ${errText(err)}`,
+      };
     }
     if (!publicKeysEqual(key, csr.publicKey)) {
       return {
@@ -130,15 +138,25 @@ export const selfSignedSigner: Signer = {
       });
     } catch (err) {
       return err instanceof CSRError
-        ? { kind: "failed", reason: SelfSignedReason.ErrorGenerating, message: `Error generating certificate template: ${errText(err)}` }
-        : { kind: "failed", reason: SelfSignedReason.ErrorSigning, message: `Error signing certificate: ${errText(err)}` };
+        ? {
+            kind: "failed",
+            reason: SelfSignedReason.ErrorGenerating,
+            message: `Error generating certificate template: ${errText(err)}`,
+          }
+        : {
+            kind: "failed",
+            reason: SelfSignedReason.ErrorSigning,
+            message: `Error signing certificate: ${errText(err)}`,
+          };
     }
     return {
       kind: "signed",
       certificatePEM: pem,
       caPEM: pem,
       // RFC 5280 wants a non-empty issuer DN; self-signed, the issuer is the (empty) subject.
-      ...(csr.subject.text === "" ? { warnings: [{ reason: SelfSignedReason.BadConfig, message: EMPTY_DN_MESSAGE }] } : {}),
+      ...(csr.subject.text === ""
+        ? { warnings: [{ reason: SelfSignedReason.BadConfig, message: EMPTY_DN_MESSAGE }] }
+        : {}),
     };
   },
 };
@@ -151,7 +169,10 @@ function privateKeySecretWatches(deps: Deps, enqueue: (key: string) => void): vo
     return name ? [`${cr.metadata.namespace}/${name}`] : [];
   });
   const bySecret = (s: KubeObject) => {
-    for (const cr of requests.byIndex(PRIVATE_KEY_SECRET_INDEX, `${s.metadata.namespace}/${s.metadata.name}`)) {
+    for (const cr of requests.byIndex(
+      PRIVATE_KEY_SECRET_INDEX,
+      `${s.metadata.namespace}/${s.metadata.name}`,
+    )) {
       if (isOpen(cr)) enqueue(objectKey(cr));
     }
   };

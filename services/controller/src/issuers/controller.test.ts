@@ -39,20 +39,37 @@ beforeAll(async () => {
 
 describe("decideIssuer", () => {
   const cases: Array<{ name: string; spec: IssuerSpec; want: ReadyCondition | null }> = [
-    { name: "selfSigned is ready at once, without a message", spec: { selfSigned: {} }, want: { status: "True", reason: "IsReady" } },
+    {
+      name: "selfSigned is ready at once, without a message",
+      spec: { selfSigned: {} },
+      want: { status: "True", reason: "IsReady" },
+    },
     {
       name: "no type",
       spec: {},
-      want: { status: "False", reason: "ConfigError", message: "Resource validation failed: spec: Required value: at least one issuer must be configured" },
+      want: {
+        status: "False",
+        reason: "ConfigError",
+        message: "Resource validation failed: spec: Required value: at least one issuer must be configured",
+      },
     },
     {
       name: "two types",
       spec: { ca: { secretName: "x" }, selfSigned: {} },
-      want: { status: "False", reason: "ConfigError", message: "Resource validation failed: spec.selfSigned: Forbidden: may not specify more than one issuer type" },
+      want: {
+        status: "False",
+        reason: "ConfigError",
+        message:
+          "Resource validation failed: spec.selfSigned: Forbidden: may not specify more than one issuer type",
+      },
     },
     {
       name: "three types",
-      spec: { acme: { server: "https://acme", privateKeySecretRef: { name: "k" } } as IssuerSpec["acme"], ca: { secretName: "x" }, selfSigned: {} },
+      spec: {
+        acme: { server: "https://acme", privateKeySecretRef: { name: "k" } } as IssuerSpec["acme"],
+        ca: { secretName: "x" },
+        selfSigned: {},
+      },
       want: {
         status: "False",
         reason: "ConfigError",
@@ -60,8 +77,16 @@ describe("decideIssuer", () => {
           "Resource validation failed: [spec.ca: Forbidden: may not specify more than one issuer type, spec.selfSigned: Forbidden: may not specify more than one issuer type]",
       },
     },
-    { name: "acme is not ours", spec: { acme: { server: "https://acme", privateKeySecretRef: { name: "k" } } as IssuerSpec["acme"] }, want: null },
-    { name: "vault is not ours", spec: { vault: { server: "https://v", path: "pki/sign/r", auth: {} } }, want: null },
+    {
+      name: "acme is not ours",
+      spec: { acme: { server: "https://acme", privateKeySecretRef: { name: "k" } } as IssuerSpec["acme"] },
+      want: null,
+    },
+    {
+      name: "vault is not ours",
+      spec: { vault: { server: "https://v", path: "pki/sign/r", auth: {} } },
+      want: null,
+    },
   ];
   for (const c of cases) {
     it(c.name, () => {
@@ -77,7 +102,12 @@ describe("verifyCAKeyPair", () => {
     name: "ca-kp",
     secret: data ? aTLSSecret("ns", "ca-kp", data) : undefined,
   });
-  const cases: Array<{ name: string; data: () => Record<string, string> | undefined; want: ReadyCondition | RegExp; event: string }> = [
+  const cases: Array<{
+    name: string;
+    data: () => Record<string, string> | undefined;
+    want: ReadyCondition | RegExp;
+    event: string;
+  }> = [
     {
       name: "a CA with its key",
       data: () => ({ "tls.crt": root.certPEM, "tls.key": root.keyPEM }),
@@ -87,29 +117,55 @@ describe("verifyCAKeyPair", () => {
     {
       name: "Secret missing",
       data: () => undefined,
-      want: { status: "False", reason: "ErrGetKeyPair", message: 'Error getting keypair for CA issuer: secret "ca-kp" not found' },
+      want: {
+        status: "False",
+        reason: "ErrGetKeyPair",
+        message: 'Error getting keypair for CA issuer: secret "ca-kp" not found',
+      },
       event: "Warning",
     },
     {
       name: "no tls.crt",
       data: () => ({ "tls.key": root.keyPEM }),
-      want: { status: "False", reason: "ErrGetKeyPair", message: `Error getting keypair for CA issuer: no data for "tls.crt" in secret 'ns/ca-kp'` },
+      want: {
+        status: "False",
+        reason: "ErrGetKeyPair",
+        message: `Error getting keypair for CA issuer: no data for "tls.crt" in secret 'ns/ca-kp'`,
+      },
       event: "Warning",
     },
     {
       name: "no tls.key",
       data: () => ({ "tls.crt": root.certPEM }),
-      want: { status: "False", reason: "ErrGetKeyPair", message: `Error getting keypair for CA issuer: no data for "tls.key" in secret 'ns/ca-kp'` },
+      want: {
+        status: "False",
+        reason: "ErrGetKeyPair",
+        message: `Error getting keypair for CA issuer: no data for "tls.key" in secret 'ns/ca-kp'`,
+      },
       event: "Warning",
     },
-    { name: "garbage tls.crt", data: () => ({ "tls.crt": "garbage", "tls.key": root.keyPEM }), want: /^Error getting keypair for CA issuer: /, event: "Warning" },
+    {
+      name: "garbage tls.crt",
+      data: () => ({ "tls.crt": "garbage", "tls.key": root.keyPEM }),
+      want: /^Error getting keypair for CA issuer: /,
+      event: "Warning",
+    },
     {
       name: "not a CA",
       data: () => ({ "tls.crt": leafPEM, "tls.key": leafKeyPEM }),
-      want: { status: "False", reason: "ErrInvalidKeyPair", message: "Error getting keypair for CA issuer: certificate is not a CA" },
+      want: {
+        status: "False",
+        reason: "ErrInvalidKeyPair",
+        message: "Error getting keypair for CA issuer: certificate is not a CA",
+      },
       event: "Warning",
     },
-    { name: "key of another CA", data: () => ({ "tls.crt": root.certPEM, "tls.key": other.keyPEM }), want: /^Invalid signing key pair: /, event: "Warning" },
+    {
+      name: "key of another CA",
+      data: () => ({ "tls.crt": root.certPEM, "tls.key": other.keyPEM }),
+      want: /^Invalid signing key pair: /,
+      event: "Warning",
+    },
   ];
   for (const c of cases) {
     it(c.name, () => {
@@ -138,18 +194,33 @@ describe("issuer reconcilers", () => {
     expect(writes).toHaveLength(1);
     const first = writes[0] as Issuer;
     expect(first.status?.conditions).toEqual([
-      expect.objectContaining({ type: "Ready", status: "False", reason: "ErrGetKeyPair", observedGeneration: 3 }),
+      expect.objectContaining({
+        type: "Ready",
+        status: "False",
+        reason: "ErrGetKeyPair",
+        observedGeneration: 3,
+      }),
     ]);
     expect(recorder.events.map((e) => `${e.type}/${e.reason}`)).toEqual(["Warning/ErrGetKeyPair"]);
     expect(published.map((p) => `${p.kind}/${p.event}`)).toEqual(["issuer/not-ready"]);
 
-    deps.caches.secrets.full.observe(aTLSSecret("ns", "ca-kp", { "tls.crt": root.certPEM, "tls.key": root.keyPEM }));
+    deps.caches.secrets.full.observe(
+      aTLSSecret("ns", "ca-kp", { "tls.crt": root.certPEM, "tls.key": root.keyPEM }),
+    );
     await ctl.reconcile(key, reconcileContext(key));
     expect(writes).toHaveLength(2);
     expect((writes[1] as Issuer).status?.conditions).toEqual([
-      expect.objectContaining({ type: "Ready", status: "True", reason: "KeyPairVerified", message: "Signing CA verified" }),
+      expect.objectContaining({
+        type: "Ready",
+        status: "True",
+        reason: "KeyPairVerified",
+        message: "Signing CA verified",
+      }),
     ]);
-    expect(recorder.events.map((e) => `${e.type}/${e.reason}`)).toEqual(["Warning/ErrGetKeyPair", "Normal/KeyPairVerified"]);
+    expect(recorder.events.map((e) => `${e.type}/${e.reason}`)).toEqual([
+      "Warning/ErrGetKeyPair",
+      "Normal/KeyPairVerified",
+    ]);
     expect(published.map((p) => `${p.kind}/${p.event}`)).toEqual(["issuer/not-ready", "issuer/ready"]);
   });
 
@@ -157,9 +228,14 @@ describe("issuer reconcilers", () => {
     const { deps, writes } = fakeDeps({ clusterResourceNamespace: "cm" });
     const ci = aClusterIssuer(withCA("ca-kp"));
     deps.caches.clusterIssuers.observe(ci);
-    deps.caches.secrets.full.observe(aTLSSecret("cm", "ca-kp", { "tls.crt": root.certPEM, "tls.key": root.keyPEM }));
+    deps.caches.secrets.full.observe(
+      aTLSSecret("cm", "ca-kp", { "tls.crt": root.certPEM, "tls.key": root.keyPEM }),
+    );
     await clusterIssuerController(deps).reconcile(objectKey(ci), reconcileContext(objectKey(ci)));
-    expect((writes[0] as ClusterIssuer).status?.conditions?.[0]).toMatchObject({ status: "True", reason: "KeyPairVerified" });
+    expect((writes[0] as ClusterIssuer).status?.conditions?.[0]).toMatchObject({
+      status: "True",
+      reason: "KeyPairVerified",
+    });
   });
 
   it("SelfSigned: Ready=True IsReady, no message, no Event", async () => {
@@ -176,7 +252,11 @@ describe("issuer reconcilers", () => {
 
   it("ACME issuers are left untouched", async () => {
     const { deps, writes } = fakeDeps();
-    const issuer = anIssuer(withSpec({ acme: { server: "https://acme", privateKeySecretRef: { name: "k" } } as IssuerSpec["acme"] }));
+    const issuer = anIssuer(
+      withSpec({
+        acme: { server: "https://acme", privateKeySecretRef: { name: "k" } } as IssuerSpec["acme"],
+      }),
+    );
     deps.caches.issuers.observe(issuer);
     await issuerController(deps).reconcile(objectKey(issuer), reconcileContext(objectKey(issuer)));
     expect(writes).toEqual([]);

@@ -100,12 +100,20 @@ function errText(err: unknown): string {
 }
 
 /** Pure: checks a CA key pair Secret the way cert-manager's CA issuer setup does. */
-export function verifyCAKeyPair(ref: { namespace: string; name: string; secret: Secret | undefined }): IssuerVerdict {
+export function verifyCAKeyPair(ref: {
+  namespace: string;
+  name: string;
+  secret: Secret | undefined;
+}): IssuerVerdict {
   const { namespace, name, secret } = ref;
-  if (!secret) return notReady(IssuerReason.ErrGetKeyPair, `${MESSAGE_ERROR_GET_KEY_PAIR}secret "${name}" not found`);
+  if (!secret)
+    return notReady(IssuerReason.ErrGetKeyPair, `${MESSAGE_ERROR_GET_KEY_PAIR}secret "${name}" not found`);
   const crt = secretText(secret, SecretKeys.TLSCert);
   if (!crt) {
-    return notReady(IssuerReason.ErrGetKeyPair, `${MESSAGE_ERROR_GET_KEY_PAIR}no data for "${SecretKeys.TLSCert}" in secret '${namespace}/${name}'`);
+    return notReady(
+      IssuerReason.ErrGetKeyPair,
+      `${MESSAGE_ERROR_GET_KEY_PAIR}no data for "${SecretKeys.TLSCert}" in secret '${namespace}/${name}'`,
+    );
   }
   let cert: ParsedCertificate;
   try {
@@ -117,7 +125,10 @@ export function verifyCAKeyPair(ref: { namespace: string; name: string; secret: 
   }
   const keyPEM = secretText(secret, SecretKeys.TLSKey);
   if (!keyPEM) {
-    return notReady(IssuerReason.ErrGetKeyPair, `${MESSAGE_ERROR_GET_KEY_PAIR}no data for "${SecretKeys.TLSKey}" in secret '${namespace}/${name}'`);
+    return notReady(
+      IssuerReason.ErrGetKeyPair,
+      `${MESSAGE_ERROR_GET_KEY_PAIR}no data for "${SecretKeys.TLSKey}" in secret '${namespace}/${name}'`,
+    );
   }
   let keyMatches: boolean;
   try {
@@ -125,13 +136,25 @@ export function verifyCAKeyPair(ref: { namespace: string; name: string; secret: 
   } catch (err) {
     return notReady(IssuerReason.ErrGetKeyPair, `${MESSAGE_ERROR_GET_KEY_PAIR}${errText(err)}`);
   }
-  if (!cert.isCA) return notReady(IssuerReason.ErrInvalidKeyPair, `${MESSAGE_ERROR_GET_KEY_PAIR}certificate is not a CA`);
+  if (!cert.isCA)
+    return notReady(IssuerReason.ErrInvalidKeyPair, `${MESSAGE_ERROR_GET_KEY_PAIR}certificate is not a CA`);
   if (!keyMatches) {
-    return notReady(IssuerReason.ErrInvalidKeyPair, `${MESSAGE_ERROR_INVALID_KEY_PAIR}the private key in tls.key does not belong to the certificate in tls.crt`);
+    return notReady(
+      IssuerReason.ErrInvalidKeyPair,
+      `${MESSAGE_ERROR_INVALID_KEY_PAIR}the private key in tls.key does not belong to the certificate in tls.crt`,
+    );
   }
   return {
-    condition: { status: "True", reason: IssuerReason.KeyPairVerified, message: ConditionMessage.SigningCAVerified },
-    event: { type: "Normal", reason: IssuerReason.KeyPairVerified, message: ConditionMessage.SigningCAVerified },
+    condition: {
+      status: "True",
+      reason: IssuerReason.KeyPairVerified,
+      message: ConditionMessage.SigningCAVerified,
+    },
+    event: {
+      type: "Normal",
+      reason: IssuerReason.KeyPairVerified,
+      message: ConditionMessage.SigningCAVerified,
+    },
   };
 }
 
@@ -139,7 +162,8 @@ export function verifyCAKeyPair(ref: { namespace: string; name: string; secret: 
 export function decideIssuer(input: IssuerInput): IssuerVerdict | null {
   const spec = input.issuer.issuer.spec;
   const errors = issuerConfigErrors(spec);
-  if (errors.length > 0) return notReady(CONFIG_ERROR_REASON, `Resource validation failed: ${aggregate(errors)}`);
+  if (errors.length > 0)
+    return notReady(CONFIG_ERROR_REASON, `Resource validation failed: ${aggregate(errors)}`);
   switch (issuerTypeOf(spec)) {
     case "selfSigned":
       return { condition: { status: "True", reason: IssuerReason.IsReady } };
@@ -151,7 +175,11 @@ export function decideIssuer(input: IssuerInput): IssuerVerdict | null {
 }
 
 /** Pure: the issuer status with `verdict` applied. */
-export function issuerStatus(issuer: Issuer | ClusterIssuer, verdict: IssuerVerdict, now: Date): IssuerStatus {
+export function issuerStatus(
+  issuer: Issuer | ClusterIssuer,
+  verdict: IssuerVerdict,
+  now: Date,
+): IssuerStatus {
   const { status, reason, message } = verdict.condition;
   return {
     ...(issuer.status ?? {}),
@@ -227,8 +255,12 @@ function reconciler<T extends Issuer | ClusterIssuer>(deps: Deps, k: KindSpec<T>
     const written = await writeStatus(deps.client, k.informer(deps), k.kind, issuer, status);
     if (written === issuer) return;
     const after = getCondition(written.status?.conditions, "Ready");
-    const changed = before?.status !== after?.status || before?.reason !== after?.reason || before?.message !== after?.message;
-    if (changed && verdict.event) deps.recorder.event(written, verdict.event.type, verdict.event.reason, verdict.event.message);
+    const changed =
+      before?.status !== after?.status ||
+      before?.reason !== after?.reason ||
+      before?.message !== after?.message;
+    if (changed && verdict.event)
+      deps.recorder.event(written, verdict.event.type, verdict.event.reason, verdict.event.message);
     if (after && before?.status !== after.status) {
       deps.lifecycle.publish(k.subject, after.status === "True" ? "ready" : "not-ready", written, {
         reason: after.reason,
@@ -239,7 +271,10 @@ function reconciler<T extends Issuer | ClusterIssuer>(deps: Deps, k: KindSpec<T>
   };
 }
 
-function watches<T extends Issuer | ClusterIssuer>(deps: Deps, k: KindSpec<T>): (enqueue: (key: string) => void) => void {
+function watches<T extends Issuer | ClusterIssuer>(
+  deps: Deps,
+  k: KindSpec<T>,
+): (enqueue: (key: string) => void) => void {
   return (enqueue) => {
     const inf = k.informer(deps);
     inf.onAdd((i) => enqueue(objectKey(i)));
@@ -268,5 +303,9 @@ export function issuerController(deps: Deps): ControllerRegistration {
 
 /** Readiness of ClusterIssuers (`clusterissuers`); keys are the names. */
 export function clusterIssuerController(deps: Deps): ControllerRegistration {
-  return { name: CLUSTER_ISSUERS_CONTROLLER, reconcile: clusterIssuerReconciler(deps), watches: watches(deps, CLUSTER_ISSUER) };
+  return {
+    name: CLUSTER_ISSUERS_CONTROLLER,
+    reconcile: clusterIssuerReconciler(deps),
+    watches: watches(deps, CLUSTER_ISSUER),
+  };
 }

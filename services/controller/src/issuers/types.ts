@@ -2,16 +2,10 @@
  * What the controllers need to know about an Issuer or ClusterIssuer regardless of which one it
  * is: its configured type, whether it is Ready, and where its Secrets live.
  */
-import {
-  CLUSTER_ISSUER_KIND,
-  ISSUER_KIND,
-  type ClusterIssuer,
-  type Issuer,
-  type IssuerSpec,
-} from "@certkeeper/api";
+import { CLUSTER_ISSUER_KIND, type ClusterIssuer, type Issuer, type IssuerSpec } from "@certkeeper/api";
 import { getCondition } from "../status.ts";
 
-export type IssuerKind = typeof ISSUER_KIND | typeof CLUSTER_ISSUER_KIND;
+export type IssuerKind = "Issuer" | "ClusterIssuer";
 
 /** An issuer with the kind it was read as (cached objects may lack `kind`). */
 export interface ResolvedIssuer {

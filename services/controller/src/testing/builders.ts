@@ -30,10 +30,22 @@ import {
 } from "@certkeeper/kube";
 import { silentLogger } from "@certkeeper/logging";
 import { Index, type Caches, type Deps } from "../context.ts";
-import { buildCSR, encodePrivateKey, generatePrivateKey, signCertificate, type PrivateKey } from "@certkeeper/pki";
+import {
+  buildCSR,
+  encodePrivateKey,
+  generatePrivateKey,
+  signCertificate,
+  type PrivateKey,
+} from "@certkeeper/pki";
 
 type Mod<T> = (o: T) => void;
-type Cond = { type: string; status: "True" | "False" | "Unknown"; reason?: string; message?: string; lastTransitionTime?: string };
+type Cond = {
+  type: string;
+  status: "True" | "False" | "Unknown";
+  reason?: string;
+  message?: string;
+  lastTransitionTime?: string;
+};
 
 const b64 = (s: string) => Buffer.from(s).toString("base64");
 const T0 = "2025-01-01T00:00:00Z";
@@ -51,29 +63,65 @@ export function aCertificateRequest(...mods: Mod<CertificateRequest>[]): Certifi
   return cr;
 }
 
-export const withIssuer = (name: string, kind?: string, group?: string): Mod<CertificateRequest> => (cr) =>
-  void (cr.spec.issuerRef = { name, ...(kind !== undefined ? { kind } : {}), ...(group !== undefined ? { group } : {}) });
+export const withIssuer =
+  (name: string, kind?: string, group?: string): Mod<CertificateRequest> =>
+  (cr) =>
+    void (cr.spec.issuerRef = {
+      name,
+      ...(kind !== undefined ? { kind } : {}),
+      ...(group !== undefined ? { group } : {}),
+    });
 
-export const withCondition = (type: string, status: Cond["status"], reason?: string, message?: string): Mod<CertificateRequest> => (cr) => {
-  const conds = (cr.status?.conditions ?? []).filter((c) => c.type !== type);
-  // (cast: the schema-derived condition type wrongly makes observedGeneration required)
-  conds.push({ type, status, ...(reason ? { reason } : {}), ...(message ? { message } : {}), lastTransitionTime: T0 } as (typeof conds)[number]);
-  cr.status = { ...cr.status, conditions: conds };
-};
+export const withCondition =
+  (type: string, status: Cond["status"], reason?: string, message?: string): Mod<CertificateRequest> =>
+  (cr) => {
+    const conds = (cr.status?.conditions ?? []).filter((c) => c.type !== type);
+    // (cast: the schema-derived condition type wrongly makes observedGeneration required)
+    conds.push({
+      type,
+      status,
+      ...(reason ? { reason } : {}),
+      ...(message ? { message } : {}),
+      lastTransitionTime: T0,
+    } as (typeof conds)[number]);
+    cr.status = { ...cr.status, conditions: conds };
+  };
 
-export const approved = (): Mod<CertificateRequest> => withCondition("Approved", "True", "cert-manager.io", "approved");
+export const approved = (): Mod<CertificateRequest> =>
+  withCondition("Approved", "True", "cert-manager.io", "approved");
 export const denied = (): Mod<CertificateRequest> => withCondition("Denied", "True", "Policy", "no");
 
-export const withCSR = (csrPEM: string): Mod<CertificateRequest> => (cr) => void (cr.spec.request = b64(csrPEM));
-export const withDuration = (d: string): Mod<CertificateRequest> => (cr) => void (cr.spec.duration = d);
-export const withIsCA = (isCA = true): Mod<CertificateRequest> => (cr) => void (cr.spec.isCA = isCA);
-export const withUsages = (...u: NonNullable<CertificateRequest["spec"]["usages"]>): Mod<CertificateRequest> => (cr) =>
-  void (cr.spec.usages = u);
-export const withPrivateKeySecret = (name: string): Mod<CertificateRequest> => (cr) =>
-  void (cr.metadata.annotations = { ...(cr.metadata.annotations ?? {}), [Annotations.PrivateKeySecretName]: name });
-export const withStatusCertificate = (pem: string): Mod<CertificateRequest> => (cr) =>
-  void (cr.status = { ...cr.status, certificate: b64(pem) });
-export const withFailureTime = (t: string): Mod<CertificateRequest> => (cr) => void (cr.status = { ...cr.status, failureTime: t });
+export const withCSR =
+  (csrPEM: string): Mod<CertificateRequest> =>
+  (cr) =>
+    void (cr.spec.request = b64(csrPEM));
+export const withDuration =
+  (d: string): Mod<CertificateRequest> =>
+  (cr) =>
+    void (cr.spec.duration = d);
+export const withIsCA =
+  (isCA = true): Mod<CertificateRequest> =>
+  (cr) =>
+    void (cr.spec.isCA = isCA);
+export const withUsages =
+  (...u: NonNullable<CertificateRequest["spec"]["usages"]>): Mod<CertificateRequest> =>
+  (cr) =>
+    void (cr.spec.usages = u);
+export const withPrivateKeySecret =
+  (name: string): Mod<CertificateRequest> =>
+  (cr) =>
+    void (cr.metadata.annotations = {
+      ...(cr.metadata.annotations ?? {}),
+      [Annotations.PrivateKeySecretName]: name,
+    });
+export const withStatusCertificate =
+  (pem: string): Mod<CertificateRequest> =>
+  (cr) =>
+    void (cr.status = { ...cr.status, certificate: b64(pem) });
+export const withFailureTime =
+  (t: string): Mod<CertificateRequest> =>
+  (cr) =>
+    void (cr.status = { ...cr.status, failureTime: t });
 
 // ---- Issuers ---------------------------------------------------------------------------------
 
@@ -101,26 +149,45 @@ export function aClusterIssuer(...mods: Mod<AnyIssuer>[]): ClusterIssuer {
   return i;
 }
 
-export const named = (name: string, namespace?: string): Mod<AnyIssuer> => (i) =>
-  void (i.metadata = { ...i.metadata, name, ...(namespace !== undefined ? { namespace } : {}) });
-export const withSpec = (spec: IssuerSpec): Mod<AnyIssuer> => (i) => void (i.spec = spec);
+export const named =
+  (name: string, namespace?: string): Mod<AnyIssuer> =>
+  (i) =>
+    void (i.metadata = { ...i.metadata, name, ...(namespace !== undefined ? { namespace } : {}) });
+export const withSpec =
+  (spec: IssuerSpec): Mod<AnyIssuer> =>
+  (i) =>
+    void (i.spec = spec);
 export const withSelfSigned = (crlDistributionPoints?: string[]): Mod<AnyIssuer> =>
   withSpec({ selfSigned: crlDistributionPoints ? { crlDistributionPoints } : {} });
-export const withCA = (secretName: string, extra: Omit<NonNullable<IssuerSpec["ca"]>, "secretName"> = {}): Mod<AnyIssuer> =>
-  withSpec({ ca: { secretName, ...extra } });
-export const withGeneration = (g: number): Mod<AnyIssuer> => (i) => void (i.metadata.generation = g);
-export const withIssuerCondition = (
-  status: Cond["status"],
-  reason = status === "True" ? "KeyPairVerified" : "ErrGetKeyPair",
-  observedGeneration?: number,
-): Mod<AnyIssuer> => (i) =>
-  void (i.status = {
-    ...i.status,
-    conditions: [
-      { type: "Ready", status, reason, lastTransitionTime: T0, ...(observedGeneration !== undefined ? { observedGeneration } : {}) },
-    ] as NonNullable<NonNullable<AnyIssuer["status"]>["conditions"]>,
-  });
-export const withReady = (): Mod<AnyIssuer> => (i) => withIssuerCondition("True", "IsReady", i.metadata.generation)(i);
+export const withCA = (
+  secretName: string,
+  extra: Omit<NonNullable<IssuerSpec["ca"]>, "secretName"> = {},
+): Mod<AnyIssuer> => withSpec({ ca: { secretName, ...extra } });
+export const withGeneration =
+  (g: number): Mod<AnyIssuer> =>
+  (i) =>
+    void (i.metadata.generation = g);
+export const withIssuerCondition =
+  (
+    status: Cond["status"],
+    reason = status === "True" ? "KeyPairVerified" : "ErrGetKeyPair",
+    observedGeneration?: number,
+  ): Mod<AnyIssuer> =>
+  (i) =>
+    void (i.status = {
+      ...i.status,
+      conditions: [
+        {
+          type: "Ready",
+          status,
+          reason,
+          lastTransitionTime: T0,
+          ...(observedGeneration !== undefined ? { observedGeneration } : {}),
+        },
+      ] as NonNullable<NonNullable<AnyIssuer["status"]>["conditions"]>,
+    });
+export const withReady = (): Mod<AnyIssuer> => (i) =>
+  withIssuerCondition("True", "IsReady", i.metadata.generation)(i);
 
 // ---- Secrets ---------------------------------------------------------------------------------
 
@@ -156,7 +223,11 @@ export async function aRootCA(commonName = "certkeeper test root", notBefore = n
 }
 
 /** A CA signed by `parent`. */
-export async function anIntermediateCA(parent: KeyPair, commonName = "certkeeper test intermediate", notBefore = new Date()): Promise<KeyPair> {
+export async function anIntermediateCA(
+  parent: KeyPair,
+  commonName = "certkeeper test intermediate",
+  notBefore = new Date(),
+): Promise<KeyPair> {
   const key = await newKey();
   const csr = buildCSR({ commonName, isCA: true }, key);
   const certPEM = signCertificate({
@@ -171,7 +242,9 @@ export async function anIntermediateCA(parent: KeyPair, commonName = "certkeeper
 }
 
 /** A fresh leaf key and a CSR for it. */
-export async function aLeafRequest(spec: { commonName?: string; dnsNames?: string[]; isCA?: boolean } = { dnsNames: ["web.example.com"] }) {
+export async function aLeafRequest(
+  spec: { commonName?: string; dnsNames?: string[]; isCA?: boolean } = { dnsNames: ["web.example.com"] },
+) {
   const key = await newKey();
   return { key, keyPEM: encodePrivateKey(key, "PKCS8"), csrPEM: buildCSR(spec, key) };
 }
@@ -191,7 +264,11 @@ export function emptyCaches(client = {} as KubeClient): Caches {
       indexers: {
         [Index.issuer]: (cr) => {
           const kind = cr.spec.issuerRef.kind || "Issuer";
-          return [kind === "ClusterIssuer" ? `ClusterIssuer//${cr.spec.issuerRef.name}` : `Issuer/${cr.metadata.namespace}/${cr.spec.issuerRef.name}`];
+          return [
+            kind === "ClusterIssuer"
+              ? `ClusterIssuer//${cr.spec.issuerRef.name}`
+              : `Issuer/${cr.metadata.namespace}/${cr.spec.issuerRef.name}`,
+          ];
         },
       },
     }),
@@ -220,7 +297,10 @@ export function fakeDeps(opts: { now?: string; clusterResourceNamespace?: string
   let rv = 100;
   const client = {
     async updateStatus<T extends KubeObject>(_rt: unknown, obj: T): Promise<T> {
-      const written = structuredClone({ ...obj, metadata: { ...obj.metadata, resourceVersion: String(++rv) } }) as T;
+      const written = structuredClone({
+        ...obj,
+        metadata: { ...obj.metadata, resourceVersion: String(++rv) },
+      }) as T;
       writes.push(written);
       return written;
     },
@@ -234,7 +314,8 @@ export function fakeDeps(opts: { now?: string; clusterResourceNamespace?: string
     clock,
     recorder,
     lifecycle: {
-      publish: (kind, event, obj, data) => void published.push({ kind, event, name: obj.metadata.name, data }),
+      publish: (kind, event, obj, data) =>
+        void published.push({ kind, event, name: obj.metadata.name, data }),
     },
     log: silentLogger(),
     settings: {
@@ -260,7 +341,11 @@ export function reconcileContext(key: string): ReconcileContext {
  * Runs the real `openssl verify` of `leafPEM` against `rootPEM` as the only trust anchor, with
  * `untrustedPEM` as intermediates. Returns openssl's exit status and output.
  */
-export function opensslVerify(rootPEM: string, leafPEM: string, untrustedPEM?: string): { status: number; output: string } {
+export function opensslVerify(
+  rootPEM: string,
+  leafPEM: string,
+  untrustedPEM?: string,
+): { status: number; output: string } {
   const dir = mkdtempSync(join(tmpdir(), "ck-verify-"));
   try {
     writeFileSync(join(dir, "root.pem"), rootPEM);
@@ -280,7 +365,11 @@ export function opensslVerify(rootPEM: string, leafPEM: string, untrustedPEM?: s
 
 /** `openssl x509 -text` of one certificate, for asserting on extensions. */
 export function opensslText(pem: string): string {
-  const r = spawnSync("openssl", ["x509", "-noout", "-text"], { input: pem, encoding: "utf8", timeout: 30_000 });
+  const r = spawnSync("openssl", ["x509", "-noout", "-text"], {
+    input: pem,
+    encoding: "utf8",
+    timeout: 30_000,
+  });
   if (r.status !== 0) throw new Error(`openssl x509 failed: ${r.stderr}`);
   return r.stdout;
 }

@@ -32,7 +32,11 @@ export interface SecretCacheOptions {
   log?: Logger;
 }
 
+/** Unlabelled Secrets read live and kept by resourceVersion (issuer credentials, CA key pairs). */
+const LIVE_CACHE_SIZE = 256;
+
 export class SecretCache {
+  private readonly live = new Map<string, Secret>();
   readonly full: Informer<Secret>;
   readonly metadata: Informer<PartialObjectMetadata>;
   private readonly client: KubeClient;
@@ -83,9 +87,23 @@ export class SecretCache {
   async getSecret(namespace: string, name: string, signal?: AbortSignal): Promise<Secret | undefined> {
     const cached = this.full.get(namespace, name);
     if (cached) return cached;
-    if (!this.metadata.get(namespace, name)) return undefined;
+    const meta = this.metadata.get(namespace, name);
+    if (!meta) return undefined;
+    // A Secret read live is kept while the metadata cache shows the same resourceVersion, so an
+    // issuer's unlabelled CA Secret costs one GET per change, not one per signed request.
+    const key = `${namespace}/${name}`;
+    const hit = this.live.get(key);
+    if (hit && hit.metadata.resourceVersion === meta.metadata.resourceVersion) {
+      this.live.delete(key);
+      this.live.set(key, hit);
+      return hit;
+    }
     try {
-      return await this.client.get<Secret>(CoreResources.secrets, namespace, name, { signal });
+      const secret = await this.client.get<Secret>(CoreResources.secrets, namespace, name, { signal });
+      this.live.delete(key);
+      this.live.set(key, Object.freeze(secret));
+      if (this.live.size > LIVE_CACHE_SIZE) this.live.delete(this.live.keys().next().value!);
+      return secret;
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;

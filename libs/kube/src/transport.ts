@@ -7,6 +7,7 @@
 import http, { type IncomingMessage } from "node:http";
 import https from "node:https";
 import { createHash } from "node:crypto";
+import { createSecureContext } from "node:tls";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { errorFromResponse, TransportError, type KubeApiError, type RequestInfo } from "./errors.ts";
 import { TokenBucket } from "./ratelimit.ts";
@@ -250,11 +251,21 @@ export class Transport {
       const cluster = this.kc.getCurrentCluster();
       if (cluster?.proxyUrl) agent = opts.agent as http.Agent;
       else if (this.server.startsWith("http:")) agent = new http.Agent({ keepAlive: true });
-      else agent = new https.Agent({ keepAlive: true, ...stripUndefined(tls) });
+      else {
+        // One secure context for every connection (parsing the key and CA per TLS handshake cost
+        // more CPU than the requests themselves under load) and a bounded socket pool: watches
+        // hold a few sockets for good, everything else is multiplexed over the rest.
+        const { ca, cert, key, pfx, passphrase, ...rest } = tls;
+        const secureContext = createSecureContext(stripUndefined({ ca, cert, key, pfx, passphrase }));
+        agent = new https.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS, scheduling: "lifo", secureContext, ...stripUndefined(rest) });
+      }
     }
     return { agent, headers, fingerprint, expires: this.clock.now().getTime() + AUTH_TTL_MS };
   }
 }
+
+/** Connections per API server: enough for every informer's watch plus concurrent requests. */
+const MAX_SOCKETS = 64;
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;

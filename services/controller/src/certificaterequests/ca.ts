@@ -82,6 +82,17 @@ export function readCAKeyPair(
   return { ca, key, chainPEMs: caCrt ? [crt, caCrt] : [crt] };
 }
 
+/**
+ * Cached Secrets are immutable objects replaced on change, so the decoded key pair is kept per
+ * Secret object: a CA signing hundreds of requests decodes its key once, not once per request.
+ */
+const keyPairs = new WeakMap<Secret, CAKeyPair | { error: string }>();
+function cachedKeyPair(secret: Secret, namespace: string, name: string): CAKeyPair | { error: string } {
+  let pair = keyPairs.get(secret);
+  if (!pair) keyPairs.set(secret, (pair = readCAKeyPair(secret, namespace, name)));
+  return pair;
+}
+
 export const caSigner: Signer = {
   async sign(cr: CertificateRequest, issuer, ctx): Promise<SignOutcome> {
     const secretName = issuer.issuer.spec.ca?.secretName ?? "";
@@ -104,7 +115,7 @@ export const caSigner: Signer = {
         message: `Referenced secret ${ns}/${secretName} not found: secret "${secretName}" not found`,
       };
     }
-    const pair = readCAKeyPair(secret, ns, secretName);
+    const pair = cachedKeyPair(secret, ns, secretName);
     if ("error" in pair) {
       return {
         kind: "pending",

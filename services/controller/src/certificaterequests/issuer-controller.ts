@@ -402,6 +402,9 @@ export function requestReconciler(deps: Deps, spec: RequestControllerSpec): Reco
         ctx.log.debug({ why: step.why }, "nothing to do");
         return;
       case "awaitApproval":
+        // With the internal approver on, the wait lasts milliseconds; an Event per request would
+        // double the Event writes of every issuance for nothing a user could act on.
+        if (deps.settings.autoApprove) return;
         deps.recorder.event(
           cr,
           "Normal",

@@ -28,7 +28,6 @@ const REDACT_PATHS = [
   "*.stringData",
   "privateKey",
   "*.privateKey",
-  "key",
   "*.tls\\.key",
   "password",
   "*.password",

@@ -129,7 +129,16 @@ export function build(opts: BuildOptions): CAInjectorApp {
         log,
       });
       const fresh = new Set<string>();
-      const deps = { injectable, client, targets, secrets, certificates, apiserverCA, scope, merging: settings.merging };
+      const deps = {
+        injectable,
+        client,
+        targets,
+        secrets,
+        certificates,
+        apiserverCA,
+        scope,
+        merging: settings.merging,
+      };
       const reconcile = injectorReconcile({ ...deps, recorder, clock, fresh, stats, onInjected });
       const controller = new Controller({
         name: injectable.controller,
@@ -170,7 +179,9 @@ export function build(opts: BuildOptions): CAInjectorApp {
   secrets.onDelete(onSecret);
   if (certificates) {
     const onCert = (c: Certificate) =>
-      void enqueueSources(sourceKeysForCertificate({ namespace: c.metadata.namespace!, name: c.metadata.name! }, certificates));
+      void enqueueSources(
+        sourceKeysForCertificate({ namespace: c.metadata.namespace!, name: c.metadata.name! }, certificates),
+      );
     certificates.onAdd(onCert);
     // Status churn during issuance does not change the source; the Secret's own events cover data.
     certificates.onUpdate((old, c) => {
@@ -188,15 +199,25 @@ export function build(opts: BuildOptions): CAInjectorApp {
   const informersSynced = () => injectors.every((i) => i.targets.hasSynced()) && secrets.hasSynced();
 
   const runInjectors = async (signal: AbortSignal) => {
-    const synced = await Promise.all([...injectors.map((i) => i.targets.waitForSync(signal)), secrets.waitForSync(signal)]);
+    const synced = await Promise.all([
+      ...injectors.map((i) => i.targets.waitForSync(signal)),
+      secrets.waitForSync(signal),
+    ]);
     if (signal.aborted || !synced.every(Boolean)) return;
     leading = true;
-    log.info({ injectors: injectors.map((i) => i.injectable.controller) }, "caches synced; starting injectors");
+    log.info(
+      { injectors: injectors.map((i) => i.injectable.controller) },
+      "caches synced; starting injectors",
+    );
     for (const inj of injectors) void inj.controller.start();
-    signal.addEventListener("abort", () => {
-      leading = false;
-      void Promise.all(injectors.map((i) => i.controller.stop()));
-    }, { once: true });
+    signal.addEventListener(
+      "abort",
+      () => {
+        leading = false;
+        void Promise.all(injectors.map((i) => i.controller.stop()));
+      },
+      { once: true },
+    );
   };
   const elector = config.leaderElect
     ? new LeaderElector({
@@ -220,7 +241,10 @@ export function build(opts: BuildOptions): CAInjectorApp {
 
   if (config.natsUrl) {
     nats = new NatsLink({
-      servers: config.natsUrl.split(",").map((s) => s.trim()).filter(Boolean),
+      servers: config.natsUrl
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean),
       user: config.natsUser,
       pass: config.natsPassword,
       log,
@@ -228,21 +252,31 @@ export function build(opts: BuildOptions): CAInjectorApp {
         if (!leading) return;
         const n = enqueueSources(sourceKeysForCertificate(ref, certificates), true);
         stats.natsTriggers += n;
-        if (n > 0) log.debug({ certificate: `${ref.namespace}/${ref.name}`, targets: n }, "certificate issued; re-checking targets");
+        if (n > 0)
+          log.debug(
+            { certificate: `${ref.namespace}/${ref.name}`, targets: n },
+            "certificate issued; re-checking targets",
+          );
       },
     });
   }
 
   // ---- HTTP ------------------------------------------------------------------------------------
   const controllers = injectors.map((i) => i.injectable.controller);
-  const servers: Array<{ name: "metrics" | "healthz"; app: FastifyInstance; at: { host: string; port: number } }> = [];
+  const servers: Array<{
+    name: "metrics" | "healthz";
+    app: FastifyInstance;
+    at: { host: string; port: number };
+  }> = [];
   if (settings.metrics) {
     const registry = buildRegistry({ counters, controllers, stats, isLeader: () => leading });
     servers.push({ name: "metrics", app: buildMetricsServer(registry), at: settings.metrics });
   }
   if (settings.healthz) {
     const problems = () => [
-      ...injectors.filter((i) => !i.targets.hasSynced()).map((i) => `${i.injectable.controller} cache not synced`),
+      ...injectors
+        .filter((i) => !i.targets.hasSynced())
+        .map((i) => `${i.injectable.controller} cache not synced`),
       ...(secrets.hasSynced() ? [] : ["secret cache not synced"]),
     ];
     servers.push({ name: "healthz", app: buildHealthServer({ problems }), at: settings.healthz });
@@ -271,7 +305,10 @@ export function build(opts: BuildOptions): CAInjectorApp {
       nats?.start();
       if (elector) void elector.run();
       else void runInjectors(stopper.signal);
-      log.info({ leader_elect: config.leaderElect, nats: Boolean(nats), synced: informersSynced() }, "cainjector started");
+      log.info(
+        { leader_elect: config.leaderElect, nats: Boolean(nats), synced: informersSynced() },
+        "cainjector started",
+      );
     },
 
     async stop() {
@@ -297,7 +334,10 @@ function readAPIServerCA(kc: KubeConfig, log: Logger): string | undefined {
     if (cluster?.caData) return Buffer.from(cluster.caData, "base64").toString("utf8");
     if (cluster?.caFile) return readFileSync(cluster.caFile, "utf8");
   } catch (err) {
-    log.warn({ err }, "cannot read the API server CA from the kubeconfig; inject-apiserver-ca will be refused");
+    log.warn(
+      { err },
+      "cannot read the API server CA from the kubeconfig; inject-apiserver-ca will be refused",
+    );
   }
   return undefined;
 }

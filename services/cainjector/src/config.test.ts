@@ -21,23 +21,49 @@ describe("config", () => {
     });
     expect(Object.isFrozen(c)).toBe(true);
     const s = settingsOf(c);
-    expect(s).toMatchObject({ merging: true, resyncMs: 10 * 3600_000, metrics: { host: "0.0.0.0", port: 9402 } });
+    expect(s).toMatchObject({
+      merging: true,
+      resyncMs: 10 * 3600_000,
+      metrics: { host: "0.0.0.0", port: 9402 },
+    });
     expect(s.lease).toEqual({ durationMs: 60_000, renewDeadlineMs: 40_000, retryPeriodMs: 15_000 });
   });
 
   it("reads flags and env", () => {
     const c = load(
-      ["--namespace", "team", "--leader-elect=false", "--no-enable-apiservices-injectable", "--feature-gates=CAInjectorMerging=false", "--ignore-namespaces", "a, b"],
+      [
+        "--namespace",
+        "team",
+        "--leader-elect=false",
+        "--no-enable-apiservices-injectable",
+        "--feature-gates=CAInjectorMerging=false",
+        "--ignore-namespaces",
+        "a, b",
+      ],
       { CERTKEEPER_CAINJECTOR_NATS_URL: "nats://127.0.0.1:4222" },
     );
-    expect(c).toMatchObject({ namespace: "team", leaderElect: false, enableApiservicesInjectable: false, natsUrl: "nats://127.0.0.1:4222" });
+    expect(c).toMatchObject({
+      namespace: "team",
+      leaderElect: false,
+      enableApiservicesInjectable: false,
+      natsUrl: "nats://127.0.0.1:4222",
+    });
     expect(settingsOf(c)).toMatchObject({ merging: false, ignoreNamespaces: ["a", "b"] });
   });
 
   it("lists every problem at once", () => {
     let err: unknown;
     try {
-      load(["--resync-period", "soon", "--feature-gates", "Nope=true", "--metrics-listen-address", "nowhere", "--bogus", "1"]);
+      load([
+        "--resync-period",
+        "soon",
+        "--feature-gates",
+        "Nope=true",
+        "--metrics-listen-address",
+        "nowhere",
+        "--bogus",
+        "1",
+      ]);
     } catch (e) {
       err = e;
     }
@@ -46,7 +72,14 @@ describe("config", () => {
     expect(problems).toContain("--bogus: unknown flag");
     // Unknown flags stop loadConfig before the derived checks; fix them and the rest is reported.
     try {
-      load(["--resync-period", "soon", "--feature-gates", "Nope=true", "--metrics-listen-address", "nowhere"]);
+      load([
+        "--resync-period",
+        "soon",
+        "--feature-gates",
+        "Nope=true",
+        "--metrics-listen-address",
+        "nowhere",
+      ]);
     } catch (e) {
       err = e;
     }
@@ -57,7 +90,9 @@ describe("config", () => {
   });
 
   it("checks the leader election timings", () => {
-    expect(() => load(["--leader-election-renew-deadline", "90s"])).toThrow(/lease-duration > renew-deadline/);
+    expect(() => load(["--leader-election-renew-deadline", "90s"])).toThrow(
+      /lease-duration > renew-deadline/,
+    );
   });
 
   it("allows disabling the listeners and port 0", () => {
@@ -67,6 +102,8 @@ describe("config", () => {
   });
 
   it("never logs the NATS password", () => {
-    expect(redacted(load([], { CERTKEEPER_CAINJECTOR_NATS_PASSWORD: "s3cret" }))).toMatchObject({ natsPassword: "[redacted]" });
+    expect(redacted(load([], { CERTKEEPER_CAINJECTOR_NATS_PASSWORD: "s3cret" }))).toMatchObject({
+      natsPassword: "[redacted]",
+    });
   });
 });

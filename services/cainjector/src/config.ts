@@ -13,7 +13,9 @@ export const ENV_PREFIX = "CERTKEEPER_CAINJECTOR";
 export const DEFAULT_LEASE_NAME = "cert-manager-cainjector-leader-election";
 
 export const CAInjectorConfigSchema = Type.Object({
-  kubeconfig: Type.Optional(Type.String({ description: "Path to a kubeconfig; KUBECONFIG / in-cluster when unset." })),
+  kubeconfig: Type.Optional(
+    Type.String({ description: "Path to a kubeconfig; KUBECONFIG / in-cluster when unset." }),
+  ),
   namespace: Type.String({
     default: "",
     description: "Only read CA sources (Secrets, Certificates) in this namespace; empty = all namespaces.",
@@ -23,11 +25,16 @@ export const CAInjectorConfigSchema = Type.Object({
     description: "Comma-separated namespaces whose Secrets and Certificates are never used as CA sources.",
   }),
   natsUrl: Type.Optional(
-    Type.String({ description: "NATS server URL(s), comma separated. Without it the cainjector uses watches only." }),
+    Type.String({
+      description: "NATS server URL(s), comma separated. Without it the cainjector uses watches only.",
+    }),
   ),
   natsUser: Type.Optional(Type.String()),
   natsPassword: Type.Optional(Type.String()),
-  leaderElect: Type.Boolean({ default: true, description: "Run the injectors only while holding the Lease." }),
+  leaderElect: Type.Boolean({
+    default: true,
+    description: "Run the injectors only while holding the Lease.",
+  }),
   leaderElectionNamespace: Type.String({ default: "kube-system" }),
   leaderElectionLeaseName: Type.String({ default: DEFAULT_LEASE_NAME }),
   leaderElectionLeaseDuration: Type.String({ default: "60s" }),
@@ -42,10 +49,21 @@ export const CAInjectorConfigSchema = Type.Object({
   enableCustomresourcedefinitionsInjectable: Type.Boolean({ default: true }),
   enableApiservicesInjectable: Type.Boolean({ default: true }),
   featureGates: Type.String({ default: "", description: "K=V,… Known: CAInjectorMerging (default true)." }),
-  resyncPeriod: Type.String({ default: "10h", description: "Every target is re-checked this often (safety net)." }),
-  concurrentWorkers: Type.Integer({ default: 2, minimum: 1, maximum: 100, description: "Workers per injectable kind." }),
+  resyncPeriod: Type.String({
+    default: "10h",
+    description: "Every target is re-checked this often (safety net).",
+  }),
+  concurrentWorkers: Type.Integer({
+    default: 2,
+    minimum: 1,
+    maximum: 100,
+    description: "Workers per injectable kind.",
+  }),
   metricsListenAddress: Type.String({ default: "0.0.0.0:9402", description: "host:port; empty disables." }),
-  healthzListenAddress: Type.String({ default: "0.0.0.0:9403", description: "host:port of /livez and /healthz; empty disables." }),
+  healthzListenAddress: Type.String({
+    default: "0.0.0.0:9403",
+    description: "host:port of /livez and /healthz; empty disables.",
+  }),
   logLevel: Type.String({ default: "info" }),
 });
 export type CAInjectorConfig = Static<typeof CAInjectorConfigSchema>;
@@ -131,7 +149,11 @@ function parseGates(s: string, problems: string[]): Map<string, boolean> {
   return out;
 }
 
-function listenAddress(flag: string, value: string, problems: string[]): { host: string; port: number } | undefined {
+function listenAddress(
+  flag: string,
+  value: string,
+  problems: string[],
+): { host: string; port: number } | undefined {
   if (value === "") return undefined;
   const i = value.lastIndexOf(":");
   const host = i < 0 ? "" : value.slice(0, i).replace(/^\[|\]$/g, "");

@@ -15,7 +15,9 @@ import type { Certificate } from "@certkeeper/api";
 import {
   CoreResources,
   isForbidden,
+  isInvalid,
   isNotFound,
+  TerminalError,
   type Clock,
   type EventRecorder,
   type Informer,
@@ -94,7 +96,11 @@ export function injectorReconcile(deps: InjectorDeps): Reconcile {
     if (!meta || meta.metadata.deletionTimestamp) return;
     const selection = selectSource(meta.metadata.annotations, deps.scope);
     if (!selection) return;
-    const target: KubeObject = { apiVersion: injectable.apiVersion, kind: injectable.kind, metadata: meta.metadata };
+    const target: KubeObject = {
+      apiVersion: injectable.apiVersion,
+      kind: injectable.kind,
+      metadata: meta.metadata,
+    };
     // ctx.log already carries `controller`; add the fixed resource keys (STYLE.md rule 13).
     const log = ctx.log.child({
       resource_kind: injectable.kind,
@@ -116,11 +122,7 @@ export function injectorReconcile(deps: InjectorDeps): Reconcile {
       log.debug("caBundle already up to date");
       return;
     }
-    const written = await deps.client.patch<KubeObject>(injectable.resource, undefined, name, plan.patch, {
-      type: "json",
-      fieldManager: FIELD_MANAGER,
-      signal: ctx.signal,
-    });
+    const written = await writeBundles(deps, name, plan.patch, ctx.signal);
     const source = describe(selection.source);
     deps.stats.injections++;
     log.info({ source, certificates: plan.certificates, fields: plan.fields }, "injected CA bundle");
@@ -163,13 +165,19 @@ async function gather(
         const certificate = deps.certificates?.get(source.namespace, source.name);
         if (!certificate) return { source };
         const secretName = certificate.spec.secretName;
-        const secret = secretName ? await readSecret(deps, source.namespace, secretName, fresh, signal) : undefined;
+        const secret = secretName
+          ? await readSecret(deps, source.namespace, secretName, fresh, signal)
+          : undefined;
         return { source, certificate, secret };
       }
     }
   } catch (err) {
     if (!isForbidden(err)) throw err;
-    return { reason: SkipReasons.Forbidden, message: `not allowed to read ${describe(source)}: ${(err as Error).message}`, warn: false };
+    return {
+      reason: SkipReasons.Forbidden,
+      message: `not allowed to read ${describe(source)}: ${(err as Error).message}`,
+      warn: false,
+    };
   }
 }
 
@@ -194,11 +202,38 @@ async function readSecret(
   }
 }
 
-async function getTarget(deps: InjectorDeps, name: string, signal: AbortSignal): Promise<KubeObject | undefined> {
+async function getTarget(
+  deps: InjectorDeps,
+  name: string,
+  signal: AbortSignal,
+): Promise<KubeObject | undefined> {
   try {
     return await deps.client.get<KubeObject>(deps.injectable.resource, undefined, name, { signal });
   } catch (err) {
     if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * The one write. A stale read is a 409 (quiet retry). A 422 means the API server rejects the object
+ * as patched; retrying the same patch cannot help, and any change to the target re-triggers us.
+ */
+async function writeBundles(
+  deps: InjectorDeps,
+  name: string,
+  patch: unknown,
+  signal: AbortSignal,
+): Promise<KubeObject> {
+  try {
+    return await deps.client.patch<KubeObject>(deps.injectable.resource, undefined, name, patch, {
+      type: "json",
+      fieldManager: FIELD_MANAGER,
+      signal,
+    });
+  } catch (err) {
+    if (isInvalid(err))
+      throw new TerminalError(`the API server rejected the caBundle patch of ${name}`, { cause: err });
     throw err;
   }
 }
@@ -218,7 +253,10 @@ export const certificateSecretIndex = (c: Certificate): string[] =>
   c.spec?.secretName ? [`${c.metadata.namespace}/${c.spec.secretName}`] : [];
 
 /** Source keys a Secret change affects: the Secret itself and the Certificates that use it. */
-export function sourceKeysForSecret(secret: KubeObject, certificates: Informer<Certificate> | undefined): string[] {
+export function sourceKeysForSecret(
+  secret: KubeObject,
+  certificates: Informer<Certificate> | undefined,
+): string[] {
   const ns = secret.metadata.namespace ?? "";
   const name = secret.metadata.name ?? "";
   const keys = new Set([`secret:${ns}/${name}`]);
@@ -238,4 +276,3 @@ export function sourceKeysForCertificate(
   if (secretName) keys.push(`secret:${ref.namespace}/${secretName}`);
   return keys;
 }
-

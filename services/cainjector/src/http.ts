@@ -24,7 +24,11 @@ export interface MetricsDeps {
 export function buildRegistry(deps: MetricsDeps): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const perController = (name: string, help: string, pick: (c: { calls: number; errors: number }) => number) =>
+  const perController = (
+    name: string,
+    help: string,
+    pick: (c: { calls: number; errors: number }) => number,
+  ) =>
     new Counter({
       name,
       help,
@@ -32,11 +36,20 @@ export function buildRegistry(deps: MetricsDeps): Registry {
       registers: [registry],
       collect() {
         this.reset();
-        for (const controller of deps.controllers) this.inc({ controller }, pick(deps.counters.get(controller)));
+        for (const controller of deps.controllers)
+          this.inc({ controller }, pick(deps.counters.get(controller)));
       },
     });
-  perController("certmanager_controller_sync_call_count", "The number of sync() calls made by a controller.", (c) => c.calls);
-  perController("certmanager_controller_sync_error_count", "The number of sync() errors by a controller.", (c) => c.errors);
+  perController(
+    "certmanager_controller_sync_call_count",
+    "The number of sync() calls made by a controller.",
+    (c) => c.calls,
+  );
+  perController(
+    "certmanager_controller_sync_error_count",
+    "The number of sync() errors by a controller.",
+    (c) => c.errors,
+  );
   new Counter({
     name: "certkeeper_cainjector_injections_total",
     help: "caBundle writes made.",
@@ -96,7 +109,10 @@ export function buildHealthServer(deps: HealthDeps): FastifyInstance {
   app.get("/healthz", async (_req, reply) => {
     const problems = deps.problems();
     if (problems.length === 0) return reply.type("text/plain").send("ok\n");
-    return reply.code(503).type("text/plain").send(`${problems.join("\n")}\n`);
+    return reply
+      .code(503)
+      .type("text/plain")
+      .send(`${problems.join("\n")}\n`);
   });
   return app;
 }

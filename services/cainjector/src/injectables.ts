@@ -57,7 +57,11 @@ function webhookFields(obj: KubeObject): BundleField[] {
   return ((obj as WebhookConfiguration).webhooks ?? []).map((w, i) =>
     w.clientConfig
       ? { path: `/webhooks/${i}/clientConfig/caBundle`, current: decode(w.clientConfig.caBundle) }
-      : { path: `/webhooks/${i}/clientConfig/caBundle`, current: "", createParent: `/webhooks/${i}/clientConfig` },
+      : {
+          path: `/webhooks/${i}/clientConfig/caBundle`,
+          current: "",
+          createParent: `/webhooks/${i}/clientConfig`,
+        },
   );
 }
 
@@ -83,11 +87,23 @@ export const INJECTABLES = {
   apiService: {
     kind: "APIService",
     apiVersion: "apiregistration.k8s.io/v1",
-    resource: { group: "apiregistration.k8s.io", version: "v1", plural: "apiservices", namespaced: false, kind: "APIService" },
+    resource: {
+      group: "apiregistration.k8s.io",
+      version: "v1",
+      plural: "apiservices",
+      namespaced: false,
+      kind: "APIService",
+    },
     controller: "apiservice",
     fields: (obj) => {
       const spec = (obj as APIService).spec;
-      return [{ path: "/spec/caBundle", current: decode(spec?.caBundle), ...(spec ? {} : { createParent: "/spec" }) }];
+      return [
+        {
+          path: "/spec/caBundle",
+          current: decode(spec?.caBundle),
+          ...(spec ? {} : { createParent: "/spec" }),
+        },
+      ];
     },
   },
   customResourceDefinition: {
@@ -107,7 +123,11 @@ export const INJECTABLES = {
       if (conversion?.strategy !== "Webhook" || !conversion.webhook) return [];
       const path = "/spec/conversion/webhook/clientConfig";
       const cc = conversion.webhook.clientConfig;
-      return [cc ? { path: `${path}/caBundle`, current: decode(cc.caBundle) } : { path: `${path}/caBundle`, current: "", createParent: path }];
+      return [
+        cc
+          ? { path: `${path}/caBundle`, current: decode(cc.caBundle) }
+          : { path: `${path}/caBundle`, current: "", createParent: path },
+      ];
     },
   },
 } as const satisfies Record<string, Injectable>;
@@ -139,7 +159,11 @@ export function planInjection(
     const r: MergeResult = opts.merging ? mergeBundle(f.current, ca, opts.now) : replaceBundle(f.current, ca);
     if (!r.changed || r.bundle === "") continue;
     const b64 = Buffer.from(r.bundle, "utf8").toString("base64");
-    ops.push(f.createParent ? { op: "add", path: f.createParent, value: { caBundle: b64 } } : { op: "add", path: f.path, value: b64 });
+    ops.push(
+      f.createParent
+        ? { op: "add", path: f.createParent, value: { caBundle: b64 } }
+        : { op: "add", path: f.path, value: b64 },
+    );
     certificates = Math.max(certificates, r.certificates);
   }
   if (ops.length === 0) return undefined;

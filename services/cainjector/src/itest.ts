@@ -3,7 +3,13 @@
  * exported from index.ts. They take a KubeClient, so this package needs no test-only dependency.
  */
 import { allCrds } from "@certkeeper/api";
-import { CoreResources, isAlreadyExists, type KubeClient, type KubeObject, type ResourceType } from "@certkeeper/kube";
+import {
+  CoreResources,
+  isAlreadyExists,
+  type KubeClient,
+  type KubeObject,
+  type ResourceType,
+} from "@certkeeper/kube";
 import { CLUSTER_RULES, leaseRules } from "./rbac.ts";
 
 const rbac = (plural: string, namespaced: boolean, kind: string): ResourceType => ({
@@ -33,29 +39,43 @@ export async function applyCertManagerCrds(client: KubeClient): Promise<void> {
   const crds = allCrds() as unknown as KubeObject[];
   for (const crd of crds) await client.apply(CRDS, crd, { fieldManager: "certkeeper-test" });
   for (const crd of crds) {
-    await eventually(async () => {
-      const got = await client.get<KubeObject & { status?: { conditions?: Array<{ type: string; status: string }> } }>(
-        CRDS,
-        undefined,
-        crd.metadata.name!,
-      );
-      return got.status?.conditions?.some((c) => c.type === "Established" && c.status === "True");
-    }, 30_000, `CRD ${crd.metadata.name} Established`);
+    await eventually(
+      async () => {
+        const got = await client.get<
+          KubeObject & { status?: { conditions?: Array<{ type: string; status: string }> } }
+        >(CRDS, undefined, crd.metadata.name!);
+        return got.status?.conditions?.some((c) => c.type === "Established" && c.status === "True");
+      },
+      30_000,
+      `CRD ${crd.metadata.name} Established`,
+    );
   }
 }
 
 /** Grants `user` the cainjector's ClusterRole and its Lease Role in `leaseNamespace`. */
-export async function grantCAInjectorRBAC(client: KubeClient, user: string, leaseNamespace: string): Promise<void> {
+export async function grantCAInjectorRBAC(
+  client: KubeClient,
+  user: string,
+  leaseNamespace: string,
+): Promise<void> {
   const subjects = [{ kind: "User", apiGroup: "rbac.authorization.k8s.io", name: user }];
   const name = "certkeeper-cainjector";
   const roleRef = (kind: string) => ({ apiGroup: "rbac.authorization.k8s.io", kind, name });
-  await client.apply(RBAC.clusterRoles, { metadata: { name }, rules: CLUSTER_RULES } as KubeObject, { fieldManager: "t" });
-  await client.apply(RBAC.clusterRoleBindings, { metadata: { name }, roleRef: roleRef("ClusterRole"), subjects } as KubeObject, {
+  await client.apply(RBAC.clusterRoles, { metadata: { name }, rules: CLUSTER_RULES } as KubeObject, {
     fieldManager: "t",
   });
+  await client.apply(
+    RBAC.clusterRoleBindings,
+    { metadata: { name }, roleRef: roleRef("ClusterRole"), subjects } as KubeObject,
+    {
+      fieldManager: "t",
+    },
+  );
   const ns = { name, namespace: leaseNamespace };
   await client.apply(RBAC.roles, { metadata: ns, rules: leaseRules() } as KubeObject, { fieldManager: "t" });
-  await client.apply(RBAC.roleBindings, { metadata: ns, roleRef: roleRef("Role"), subjects } as KubeObject, { fieldManager: "t" });
+  await client.apply(RBAC.roleBindings, { metadata: ns, roleRef: roleRef("Role"), subjects } as KubeObject, {
+    fieldManager: "t",
+  });
 }
 
 export async function ensureNamespace(client: KubeClient, name: string): Promise<void> {
@@ -67,7 +87,11 @@ export async function ensureNamespace(client: KubeClient, name: string): Promise
 }
 
 /** Polls `check` until it returns a truthy value or the time runs out. */
-export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 15_000, what = "condition"): Promise<NonNullable<T>> {
+export async function eventually<T>(
+  check: () => T | Promise<T>,
+  timeoutMs = 15_000,
+  what = "condition",
+): Promise<NonNullable<T>> {
   const end = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -111,16 +135,24 @@ export const API_SERVICES: ResourceType = {
   kind: "APIService",
 };
 
-export type Webhooks = KubeObject & { webhooks: Array<{ name: string; clientConfig: { caBundle?: string } }> };
+export type Webhooks = KubeObject & {
+  webhooks: Array<{ name: string; clientConfig: { caBundle?: string } }>;
+};
 
 /** A webhook configuration with `count` webhooks pointing at a closed loopback port. */
-export function aWebhookConfiguration(name: string, annotations: Record<string, string>, count = 2): Webhooks {
+export function aWebhookConfiguration(
+  name: string,
+  annotations: Record<string, string>,
+  count = 2,
+): Webhooks {
   return {
     metadata: { name, annotations },
     webhooks: Array.from({ length: count }, (_, i) => ({
       name: `w${i}.${name}.certkeeper.io`,
       clientConfig: { url: `https://127.0.0.1:1/${name}/${i}` },
-      rules: [{ operations: ["CREATE"], apiGroups: ["certkeeper.io"], apiVersions: ["v1"], resources: ["nothing"] }],
+      rules: [
+        { operations: ["CREATE"], apiGroups: ["certkeeper.io"], apiVersions: ["v1"], resources: ["nothing"] },
+      ],
       sideEffects: "None",
       admissionReviewVersions: ["v1"],
       failurePolicy: "Ignore",
@@ -130,7 +162,9 @@ export function aWebhookConfiguration(name: string, annotations: Record<string, 
 
 /** PEM bundles of every webhook of a configuration ("" when unset). */
 export function webhookBundles(obj: Webhooks): string[] {
-  return obj.webhooks.map((w) => (w.clientConfig.caBundle ? Buffer.from(w.clientConfig.caBundle, "base64").toString() : ""));
+  return obj.webhooks.map((w) =>
+    w.clientConfig.caBundle ? Buffer.from(w.clientConfig.caBundle, "base64").toString() : "",
+  );
 }
 
 export function aCASecret(
@@ -141,4 +175,40 @@ export function aCASecret(
   const data: Record<string, string> = {};
   if (opts.ca !== undefined) data["ca.crt"] = Buffer.from(opts.ca).toString("base64");
   return { metadata: { namespace, name, annotations: opts.annotations ?? {} }, data };
+}
+
+/** A CRD in crd.certkeeper.io (`<name>s`) with Webhook conversion to a closed port, or None. */
+export function aConversionCRD(
+  name: string,
+  annotations: Record<string, string>,
+  strategy: "Webhook" | "None",
+): KubeObject {
+  const webhook = { clientConfig: { url: "https://127.0.0.1:1/convert" }, conversionReviewVersions: ["v1"] };
+  const kind = name[0]!.toUpperCase() + name.slice(1);
+  return {
+    metadata: { name: `${name}s.crd.certkeeper.io`, annotations },
+    spec: {
+      group: "crd.certkeeper.io",
+      names: { plural: `${name}s`, singular: name, kind, listKind: `${kind}List` },
+      scope: "Namespaced",
+      versions: [
+        {
+          name: "v1",
+          served: true,
+          storage: true,
+          schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } },
+        },
+      ],
+      conversion: strategy === "Webhook" ? { strategy, webhook } : { strategy },
+    },
+  } as KubeObject;
+}
+
+/** PEM of a CRD's conversion webhook caBundle ("" when unset). */
+export function conversionBundle(crd: KubeObject): string {
+  const spec = (
+    crd as KubeObject & { spec?: { conversion?: { webhook?: { clientConfig?: { caBundle?: string } } } } }
+  ).spec;
+  const b = spec?.conversion?.webhook?.clientConfig?.caBundle;
+  return b ? Buffer.from(b, "base64").toString() : "";
 }

@@ -14,7 +14,7 @@
 import { ConfigError } from "@certkeeper/config";
 import { loadKubeConfig } from "@certkeeper/kube";
 import { createLogger } from "@certkeeper/logging";
-import { build } from "./app.ts";
+import { build, type CAInjectorApp } from "./app.ts";
 import { loadCAInjectorConfig, redacted, type CAInjectorConfig } from "./config.ts";
 
 let config: Readonly<CAInjectorConfig>;
@@ -31,9 +31,13 @@ try {
 const log = createLogger({ service: "cainjector", level: config.logLevel });
 log.info({ config: redacted(config) }, "configuration");
 
-let app;
+let app: CAInjectorApp;
 try {
-  app = build({ config, kubeConfig: loadKubeConfig({ kubeconfig: config.kubeconfig, env: process.env }), log });
+  app = build({
+    config,
+    kubeConfig: loadKubeConfig({ kubeconfig: config.kubeconfig, env: process.env }),
+    log,
+  });
 } catch (err) {
   log.fatal({ err }, "cainjector could not be built");
   process.exit(1);

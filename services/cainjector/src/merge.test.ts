@@ -10,7 +10,12 @@ let expired: string;
 const now = new Date();
 
 beforeAll(async () => {
-  [valid1, valid2, valid3, expired] = await Promise.all([aCA("valid-1"), aCA("valid-2"), aCA("valid-3"), anExpiredCA("expired")]);
+  [valid1, valid2, valid3, expired] = await Promise.all([
+    aCA("valid-1"),
+    aCA("valid-2"),
+    aCA("valid-3"),
+    anExpiredCA("expired"),
+  ]);
 });
 
 /** The test names of the certificates in a bundle, in order. */
@@ -25,17 +30,83 @@ function names(pem: string): string[] {
 }
 
 describe("mergeBundle", () => {
-  const cases: Array<{ name: string; existing: () => string; additional: () => string; want: string[]; changed: boolean }> = [
-    { name: "appends to an empty bundle", existing: () => "", additional: () => valid1, want: ["valid1"], changed: true },
-    { name: "appends a new CA after the existing ones", existing: () => valid1, additional: () => valid2, want: ["valid1", "valid2"], changed: true },
-    { name: "keeps the existing order", existing: () => valid2 + valid1, additional: () => valid3, want: ["valid2", "valid1", "valid3"], changed: true },
-    { name: "removes expired certificates from the bundle", existing: () => valid1 + expired, additional: () => valid2, want: ["valid1", "valid2"], changed: true },
-    { name: "removes duplicates already in the bundle", existing: () => valid1 + valid1, additional: () => valid2, want: ["valid1", "valid2"], changed: true },
-    { name: "does not append a CA already present", existing: () => valid1 + valid2, additional: () => valid1, want: ["valid1", "valid2"], changed: false },
-    { name: "does not append an expired CA", existing: () => valid1, additional: () => expired, want: ["valid1"], changed: false },
-    { name: "appends every CA of a multi-certificate source", existing: () => valid1, additional: () => valid2 + valid3, want: ["valid1", "valid2", "valid3"], changed: true },
-    { name: "replaces an unparsable bundle", existing: () => "not a pem", additional: () => valid1, want: ["valid1"], changed: true },
-    { name: "leaves nothing when everything expired", existing: () => expired, additional: () => expired, want: [], changed: true },
+  const cases: Array<{
+    name: string;
+    existing: () => string;
+    additional: () => string;
+    want: string[];
+    changed: boolean;
+  }> = [
+    {
+      name: "appends to an empty bundle",
+      existing: () => "",
+      additional: () => valid1,
+      want: ["valid1"],
+      changed: true,
+    },
+    {
+      name: "appends a new CA after the existing ones",
+      existing: () => valid1,
+      additional: () => valid2,
+      want: ["valid1", "valid2"],
+      changed: true,
+    },
+    {
+      name: "keeps the existing order",
+      existing: () => valid2 + valid1,
+      additional: () => valid3,
+      want: ["valid2", "valid1", "valid3"],
+      changed: true,
+    },
+    {
+      name: "removes expired certificates from the bundle",
+      existing: () => valid1 + expired,
+      additional: () => valid2,
+      want: ["valid1", "valid2"],
+      changed: true,
+    },
+    {
+      name: "removes duplicates already in the bundle",
+      existing: () => valid1 + valid1,
+      additional: () => valid2,
+      want: ["valid1", "valid2"],
+      changed: true,
+    },
+    {
+      name: "does not append a CA already present",
+      existing: () => valid1 + valid2,
+      additional: () => valid1,
+      want: ["valid1", "valid2"],
+      changed: false,
+    },
+    {
+      name: "does not append an expired CA",
+      existing: () => valid1,
+      additional: () => expired,
+      want: ["valid1"],
+      changed: false,
+    },
+    {
+      name: "appends every CA of a multi-certificate source",
+      existing: () => valid1,
+      additional: () => valid2 + valid3,
+      want: ["valid1", "valid2", "valid3"],
+      changed: true,
+    },
+    {
+      name: "replaces an unparsable bundle",
+      existing: () => "not a pem",
+      additional: () => valid1,
+      want: ["valid1"],
+      changed: true,
+    },
+    {
+      name: "leaves nothing when everything expired",
+      existing: () => expired,
+      additional: () => expired,
+      want: [],
+      changed: true,
+    },
   ];
   for (const c of cases) {
     it(c.name, () => {

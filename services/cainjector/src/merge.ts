@@ -41,7 +41,11 @@ export function mergeBundle(existing: string, additional: string, now: Date): Me
 
 /** Without merging (gate off): the target gets exactly the source's CA data. */
 export function replaceBundle(existing: string, additional: string): MergeResult {
-  return { bundle: additional, certificates: parseBundle(additional).length, changed: additional !== existing };
+  return {
+    bundle: additional,
+    certificates: parseBundle(additional).length,
+    changed: additional !== existing,
+  };
 }
 
 /** Certificates of a PEM bundle; [] when empty or unparsable. */

@@ -49,7 +49,8 @@ export class NatsLink {
 
   start(): void {
     this.running ??= this.connect().catch((err: unknown) => {
-      if (!this.abort.signal.aborted) this.opts.log.error({ err }, "NATS link failed; continuing with watches only");
+      if (!this.abort.signal.aborted)
+        this.opts.log.error({ err }, "NATS link failed; continuing with watches only");
     });
   }
 
@@ -63,7 +64,12 @@ export class NatsLink {
       this.publisher.publish(
         "injectable",
         "injected",
-        { kind: i.kind, name: i.name, uid: i.uid, ...(i.resourceVersion ? { resourceVersion: i.resourceVersion } : {}) },
+        {
+          kind: i.kind,
+          name: i.name,
+          uid: i.uid,
+          ...(i.resourceVersion ? { resourceVersion: i.resourceVersion } : {}),
+        },
         { kind: i.kind, name: i.name, source: i.source, certificates: i.certificates, fields: i.fields },
       );
     } catch (err) {

@@ -21,14 +21,27 @@ export const CLUSTER_RULES: PolicyRule[] = [
     resources: ["validatingwebhookconfigurations", "mutatingwebhookconfigurations"],
     verbs: ["get", "list", "watch", "patch"],
   },
-  { apiGroups: ["apiregistration.k8s.io"], resources: ["apiservices"], verbs: ["get", "list", "watch", "patch"] },
-  { apiGroups: ["apiextensions.k8s.io"], resources: ["customresourcedefinitions"], verbs: ["get", "list", "watch", "patch"] },
+  {
+    apiGroups: ["apiregistration.k8s.io"],
+    resources: ["apiservices"],
+    verbs: ["get", "list", "watch", "patch"],
+  },
+  {
+    apiGroups: ["apiextensions.k8s.io"],
+    resources: ["customresourcedefinitions"],
+    verbs: ["get", "list", "watch", "patch"],
+  },
 ];
 
 /** Role in the leader election namespace (create cannot be limited by resourceNames). */
 export function leaseRules(leaseName = DEFAULT_LEASE_NAME): PolicyRule[] {
   return [
     { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["create"] },
-    { apiGroups: ["coordination.k8s.io"], resources: ["leases"], resourceNames: [leaseName], verbs: ["get", "update"] },
+    {
+      apiGroups: ["coordination.k8s.io"],
+      resources: ["leases"],
+      resourceNames: [leaseName],
+      verbs: ["get", "update"],
+    },
   ];
 }

@@ -130,41 +130,92 @@ describe("resolveCA", () => {
   const certSrc = { type: "certificate", namespace: "ns", name: "cert" } as const;
 
   const cases: Array<{ name: string; input: () => SourceInput; want: string | null }> = [
-    { name: "secret: allowed with ca.crt", input: () => ({ source: secretSrc, secret: aSecret("ns", "ca", allow, withCA(ca)) }), want: null },
-    { name: "secret: not found", input: () => ({ source: secretSrc }), want: SkipReasons.SourceNotFound },
-    { name: "secret: without the direct-injection opt-in", input: () => ({ source: secretSrc, secret: aSecret("ns", "ca", withCA(ca)) }), want: SkipReasons.NotAllowed },
     {
-      name: "secret: opt-in must be exactly true",
-      input: () => ({ source: secretSrc, secret: aSecret("ns", "ca", withAnnotation(Annotations.AllowDirectInjection, "True"), withCA(ca)) }),
+      name: "secret: allowed with ca.crt",
+      input: () => ({ source: secretSrc, secret: aSecret("ns", "ca", allow, withCA(ca)) }),
+      want: null,
+    },
+    { name: "secret: not found", input: () => ({ source: secretSrc }), want: SkipReasons.SourceNotFound },
+    {
+      name: "secret: without the direct-injection opt-in",
+      input: () => ({ source: secretSrc, secret: aSecret("ns", "ca", withCA(ca)) }),
       want: SkipReasons.NotAllowed,
     },
-    { name: "secret: no ca.crt", input: () => ({ source: secretSrc, secret: aSecret("ns", "ca", allow) }), want: SkipReasons.MissingCAData },
-    { name: "secret: empty ca.crt", input: () => ({ source: secretSrc, secret: aSecret("ns", "ca", allow, withCA("")) }), want: SkipReasons.MissingCAData },
-    { name: "secret: ca.crt is not PEM", input: () => ({ source: secretSrc, secret: aSecret("ns", "ca", allow, withCA("garbage")) }), want: SkipReasons.InvalidCAData },
+    {
+      name: "secret: opt-in must be exactly true",
+      input: () => ({
+        source: secretSrc,
+        secret: aSecret("ns", "ca", withAnnotation(Annotations.AllowDirectInjection, "True"), withCA(ca)),
+      }),
+      want: SkipReasons.NotAllowed,
+    },
+    {
+      name: "secret: no ca.crt",
+      input: () => ({ source: secretSrc, secret: aSecret("ns", "ca", allow) }),
+      want: SkipReasons.MissingCAData,
+    },
+    {
+      name: "secret: empty ca.crt",
+      input: () => ({ source: secretSrc, secret: aSecret("ns", "ca", allow, withCA("")) }),
+      want: SkipReasons.MissingCAData,
+    },
+    {
+      name: "secret: ca.crt is not PEM",
+      input: () => ({ source: secretSrc, secret: aSecret("ns", "ca", allow, withCA("garbage")) }),
+      want: SkipReasons.InvalidCAData,
+    },
     {
       name: "certificate: Secret names it",
-      input: () => ({ source: certSrc, certificate: aCertificate("ns", "cert", "tls"), secret: aSecret("ns", "tls", ownedBy("cert"), withCA(ca)) }),
+      input: () => ({
+        source: certSrc,
+        certificate: aCertificate("ns", "cert", "tls"),
+        secret: aSecret("ns", "tls", ownedBy("cert"), withCA(ca)),
+      }),
       want: null,
     },
     { name: "certificate: not found", input: () => ({ source: certSrc }), want: SkipReasons.SourceNotFound },
-    { name: "certificate: its Secret not found", input: () => ({ source: certSrc, certificate: aCertificate("ns", "cert", "tls") }), want: SkipReasons.SourceNotFound },
+    {
+      name: "certificate: its Secret not found",
+      input: () => ({ source: certSrc, certificate: aCertificate("ns", "cert", "tls") }),
+      want: SkipReasons.SourceNotFound,
+    },
     {
       name: "certificate: Secret names another Certificate",
-      input: () => ({ source: certSrc, certificate: aCertificate("ns", "cert", "tls"), secret: aSecret("ns", "tls", ownedBy("other"), withCA(ca)) }),
+      input: () => ({
+        source: certSrc,
+        certificate: aCertificate("ns", "cert", "tls"),
+        secret: aSecret("ns", "tls", ownedBy("other"), withCA(ca)),
+      }),
       want: SkipReasons.NotOwned,
     },
     {
       name: "certificate: Secret without certificate-name",
-      input: () => ({ source: certSrc, certificate: aCertificate("ns", "cert", "tls"), secret: aSecret("ns", "tls", withCA(ca)) }),
+      input: () => ({
+        source: certSrc,
+        certificate: aCertificate("ns", "cert", "tls"),
+        secret: aSecret("ns", "tls", withCA(ca)),
+      }),
       want: SkipReasons.NotOwned,
     },
     {
       name: "certificate: Secret without ca.crt",
-      input: () => ({ source: certSrc, certificate: aCertificate("ns", "cert", "tls"), secret: aSecret("ns", "tls", ownedBy("cert")) }),
+      input: () => ({
+        source: certSrc,
+        certificate: aCertificate("ns", "cert", "tls"),
+        secret: aSecret("ns", "tls", ownedBy("cert")),
+      }),
       want: SkipReasons.MissingCAData,
     },
-    { name: "apiserver: CA present", input: () => ({ source: { type: "apiserver" }, apiserverCA: ca }), want: null },
-    { name: "apiserver: no CA in the kubeconfig", input: () => ({ source: { type: "apiserver" } }), want: SkipReasons.NoAPIServerCA },
+    {
+      name: "apiserver: CA present",
+      input: () => ({ source: { type: "apiserver" }, apiserverCA: ca }),
+      want: null,
+    },
+    {
+      name: "apiserver: no CA in the kubeconfig",
+      input: () => ({ source: { type: "apiserver" } }),
+      want: SkipReasons.NoAPIServerCA,
+    },
   ];
   for (const c of cases) {
     it(c.name, () => {
@@ -182,7 +233,11 @@ describe("resolveCA", () => {
     expect(skipOf({ source: secretSrc })?.warn).toBe(false);
     expect(skipOf({ source: secretSrc, secret: aSecret("ns", "ca", allow) })?.warn).toBe(false);
     expect(skipOf({ source: secretSrc, secret: aSecret("ns", "ca", withCA(ca)) })?.warn).toBe(true);
-    const notOwned = skipOf({ source: certSrc, certificate: aCertificate("ns", "cert", "tls"), secret: aSecret("ns", "tls", ownedBy("other"), withCA(ca)) });
+    const notOwned = skipOf({
+      source: certSrc,
+      certificate: aCertificate("ns", "cert", "tls"),
+      secret: aSecret("ns", "tls", ownedBy("other"), withCA(ca)),
+    });
     expect(notOwned?.warn).toBe(true);
     expect(notOwned?.message).toContain('names Certificate "other", not "cert"');
   });

@@ -63,7 +63,9 @@ export function sourceKey(ref: { type: "secret" | "certificate"; namespace: stri
 }
 
 /** The source the annotations ask for, ignoring scope (for indexing); undefined when none. */
-export function requestedSource(annotations: Record<string, string> | undefined): SourceRef | string | undefined {
+export function requestedSource(
+  annotations: Record<string, string> | undefined,
+): SourceRef | string | undefined {
   const a = annotations ?? {};
   const secret = a[Annotations.InjectCAFromSecret];
   if (secret !== undefined) return parseRef("secret", secret);
@@ -83,15 +85,21 @@ export function indexValues(annotations: Record<string, string> | undefined): st
 export function wantsInjection(annotations: Record<string, string> | undefined): boolean {
   const a = annotations ?? {};
   return (
-    Annotations.InjectCAFromSecret in a || Annotations.InjectCAFrom in a || a[Annotations.InjectAPIServerCA] === "true"
+    Annotations.InjectCAFromSecret in a ||
+    Annotations.InjectCAFrom in a ||
+    a[Annotations.InjectAPIServerCA] === "true"
   );
 }
 
 /** The source a target asks for, or why it cannot have it; undefined when it asks for none. */
-export function selectSource(annotations: Record<string, string> | undefined, scope: Scope): Selection | undefined {
+export function selectSource(
+  annotations: Record<string, string> | undefined,
+  scope: Scope,
+): Selection | undefined {
   const ref = requestedSource(annotations);
   if (ref === undefined) return undefined;
-  if (typeof ref === "string") return { skip: { reason: SkipReasons.InvalidReference, message: ref, warn: true } };
+  if (typeof ref === "string")
+    return { skip: { reason: SkipReasons.InvalidReference, message: ref, warn: true } };
   if (ref.type === "apiserver") return { source: ref };
   if (ref.type === "certificate" && !scope.certificatesEnabled) {
     return {
@@ -102,8 +110,12 @@ export function selectSource(annotations: Record<string, string> | undefined, sc
       },
     };
   }
-  if ((scope.namespace !== "" && ref.namespace !== scope.namespace) || scope.ignoreNamespaces.includes(ref.namespace)) {
-    const why = scope.namespace !== "" ? `only namespace "${scope.namespace}" is watched` : "that namespace is ignored";
+  if (
+    (scope.namespace !== "" && ref.namespace !== scope.namespace) ||
+    scope.ignoreNamespaces.includes(ref.namespace)
+  ) {
+    const why =
+      scope.namespace !== "" ? `only namespace "${scope.namespace}" is watched` : "that namespace is ignored";
     return {
       skip: {
         reason: SkipReasons.OutOfScope,
@@ -142,7 +154,8 @@ export type CAResult = { ca: string } | { skip: Skip };
 type Check = (input: SourceInput) => Skip | null;
 
 const skip = (reason: Skip["reason"], message: string, warn: boolean): Skip => ({ reason, message, warn });
-const where = (s: SourceInput): string => (s.source.type === "apiserver" ? "apiserver" : `${s.source.namespace}/${s.source.name}`);
+const where = (s: SourceInput): string =>
+  s.source.type === "apiserver" ? "apiserver" : `${s.source.namespace}/${s.source.name}`;
 const secretPath = (s: SourceInput): string => `${s.secret?.metadata.namespace}/${s.secret?.metadata.name}`;
 
 const certificateExists: Check = (s) =>
@@ -150,7 +163,8 @@ const certificateExists: Check = (s) =>
 
 const secretExists: Check = (s) => {
   if (s.secret) return null;
-  const name = s.source.type === "certificate" ? `${s.source.namespace}/${s.certificate?.spec.secretName}` : where(s);
+  const name =
+    s.source.type === "certificate" ? `${s.source.namespace}/${s.certificate?.spec.secretName}` : where(s);
   return skip(SkipReasons.SourceNotFound, `Secret ${name} not found`, false);
 };
 
@@ -175,18 +189,28 @@ const ownedByCertificate: Check = (s) => {
 };
 
 const hasCAData: Check = (s) =>
-  caFromSecret(s.secret) ? null : skip(SkipReasons.MissingCAData, `Secret ${secretPath(s)} has no ${SecretKeys.CACert}`, false);
+  caFromSecret(s.secret)
+    ? null
+    : skip(SkipReasons.MissingCAData, `Secret ${secretPath(s)} has no ${SecretKeys.CACert}`, false);
 
 const hasAPIServerCA: Check = (s) =>
   s.apiserverCA?.trim()
     ? null
-    : skip(SkipReasons.NoAPIServerCA, "the cainjector's kubeconfig has no certificate authority to inject", true);
+    : skip(
+        SkipReasons.NoAPIServerCA,
+        "the cainjector's kubeconfig has no certificate authority to inject",
+        true,
+      );
 
 const caParses: Check = (s) => {
   const pem = s.source.type === "apiserver" ? s.apiserverCA : caFromSecret(s.secret);
   return isCertificateBundle(pem ?? "")
     ? null
-    : skip(SkipReasons.InvalidCAData, `the CA data of ${s.source.type} ${where(s)} is not a PEM certificate bundle`, true);
+    : skip(
+        SkipReasons.InvalidCAData,
+        `the CA data of ${s.source.type} ${where(s)} is not a PEM certificate bundle`,
+        true,
+      );
 };
 
 /** Ordered policies per source type; the first check that fails decides. */

@@ -28,9 +28,14 @@ export const anExpiredCA = (commonName: string): Promise<string> =>
 export const b64 = (s: string): string => Buffer.from(s, "utf8").toString("base64");
 
 type SecretOpt = (s: Secret) => void;
-export const withCA = (pem: string): SecretOpt => (s) => void (s.data = { ...s.data, "ca.crt": b64(pem) });
-export const withAnnotation = (k: string, v: string): SecretOpt => (s) =>
-  void (s.metadata.annotations = { ...s.metadata.annotations, [k]: v });
+export const withCA =
+  (pem: string): SecretOpt =>
+  (s) =>
+    void (s.data = { ...s.data, "ca.crt": b64(pem) });
+export const withAnnotation =
+  (k: string, v: string): SecretOpt =>
+  (s) =>
+    void (s.metadata.annotations = { ...s.metadata.annotations, [k]: v });
 
 export function aSecret(namespace: string, name: string, ...opts: SecretOpt[]): Secret {
   const s: Secret = { apiVersion: "v1", kind: "Secret", metadata: { namespace, name }, data: {} };

@@ -18,6 +18,8 @@ import {
   API_SERVICES,
   CRDS,
   aCASecret,
+  aConversionCRD,
+  conversionBundle,
   aWebhookConfiguration,
   applyCertManagerCrds,
   ensureNamespace,
@@ -38,7 +40,9 @@ const ALLOW = { [Annotations.AllowDirectInjection]: "true" };
 const log = createLogger({
   service: "cainjector",
   level: process.env.CAINJECTOR_TEST_LOG ?? "silent",
-  ...(process.env.CAINJECTOR_TEST_LOG_FILE ? { destination: createWriteStream(process.env.CAINJECTOR_TEST_LOG_FILE) } : {}),
+  ...(process.env.CAINJECTOR_TEST_LOG_FILE
+    ? { destination: createWriteStream(process.env.CAINJECTOR_TEST_LOG_FILE) }
+    : {}),
 });
 
 let cp: ControlPlane;
@@ -108,8 +112,15 @@ describe("inject-ca-from-secret", () => {
 
   it("sets the caBundle of every webhook", async () => {
     await setSecret("webhook-ca", { ca: ca1, annotations: ALLOW });
-    await admin.create(ADMISSION.validating, aWebhookConfiguration("two-webhooks", { [Annotations.InjectCAFromSecret]: `${NS}/webhook-ca` }));
-    await eventually(async () => (await bundlesOf("two-webhooks")).every((b) => b === ca1), 15_000, "both caBundles");
+    await admin.create(
+      ADMISSION.validating,
+      aWebhookConfiguration("two-webhooks", { [Annotations.InjectCAFromSecret]: `${NS}/webhook-ca` }),
+    );
+    await eventually(
+      async () => (await bundlesOf("two-webhooks")).every((b) => b === ca1),
+      15_000,
+      "both caBundles",
+    );
     const obj = await getVWC("two-webhooks");
     const managers = (obj.metadata.managedFields as Array<{ manager: string }>).map((m) => m.manager);
     expect(managers).toContain(FIELD_MANAGER);
@@ -121,14 +132,24 @@ describe("inject-ca-from-secret", () => {
 
   it("adds a rotated CA to every caBundle, keeping the old one", async () => {
     await setSecret("webhook-ca", { ca: ca2, annotations: ALLOW });
-    await eventually(async () => (await bundlesOf("two-webhooks")).every((b) => b === ca1 + ca2), 15_000, "rotated CA");
+    await eventually(
+      async () => (await bundlesOf("two-webhooks")).every((b) => b === ca1 + ca2),
+      15_000,
+      "rotated CA",
+    );
   });
 
   it("restores a caBundle a user cleared", async () => {
     const obj = await getVWC("two-webhooks");
-    await admin.patch(ADMISSION.validating, undefined, "two-webhooks", [{ op: "remove", path: "/webhooks/1/clientConfig/caBundle" }], {
-      type: "json",
-    });
+    await admin.patch(
+      ADMISSION.validating,
+      undefined,
+      "two-webhooks",
+      [{ op: "remove", path: "/webhooks/1/clientConfig/caBundle" }],
+      {
+        type: "json",
+      },
+    );
     // The cleared field gets the source's current CA; the other one keeps its merged history.
     await eventually(async () => (await bundlesOf("two-webhooks"))[1] === ca2, 15_000, "restored bundle");
     expect((await bundlesOf("two-webhooks"))[0]).toBe(ca1 + ca2);
@@ -138,22 +159,40 @@ describe("inject-ca-from-secret", () => {
   it("injects nothing from a Secret without the allow-direct-injection opt-in, until it opts in", async () => {
     const before = skips(SkipReasons.NotAllowed);
     await setSecret("no-opt-in", { ca: ca1 });
-    await admin.create(ADMISSION.validating, aWebhookConfiguration("not-allowed", { [Annotations.InjectCAFromSecret]: `${NS}/no-opt-in` }));
+    await admin.create(
+      ADMISSION.validating,
+      aWebhookConfiguration("not-allowed", { [Annotations.InjectCAFromSecret]: `${NS}/no-opt-in` }),
+    );
     await eventually(() => skips(SkipReasons.NotAllowed) > before, 15_000, "refusal");
     await expectLeftAlone("not-allowed");
     expect(await bundlesOf("not-allowed")).toEqual(["", ""]);
-    await eventually(async () => (await warningsFor("not-allowed")).includes(SkipReasons.NotAllowed), 10_000, "Warning Event");
+    await eventually(
+      async () => (await warningsFor("not-allowed")).includes(SkipReasons.NotAllowed),
+      10_000,
+      "Warning Event",
+    );
     // Opting in is a change to the Secret, which the metadata-only watch delivers.
     await setSecret("no-opt-in", { ca: ca1, annotations: ALLOW });
-    await eventually(async () => (await bundlesOf("not-allowed")).every((b) => b === ca1), 15_000, "injection after opt-in");
+    await eventually(
+      async () => (await bundlesOf("not-allowed")).every((b) => b === ca1),
+      15_000,
+      "injection after opt-in",
+    );
   });
 
   it("waits for a Secret that does not exist yet", async () => {
-    await admin.create(ADMISSION.validating, aWebhookConfiguration("early", { [Annotations.InjectCAFromSecret]: `${NS}/later` }, 1));
+    await admin.create(
+      ADMISSION.validating,
+      aWebhookConfiguration("early", { [Annotations.InjectCAFromSecret]: `${NS}/later` }, 1),
+    );
     await sleep(1000);
     expect(await bundlesOf("early")).toEqual([""]);
     await setSecret("later", { ca: ca2, annotations: ALLOW });
-    await eventually(async () => (await bundlesOf("early"))[0] === ca2, 15_000, "injection once the Secret exists");
+    await eventually(
+      async () => (await bundlesOf("early"))[0] === ca2,
+      15_000,
+      "injection once the Secret exists",
+    );
   });
 });
 
@@ -161,12 +200,19 @@ describe("refusals that must not loop", () => {
   it("inject-ca-from without a namespace injects nothing and does not loop", async () => {
     const before = skips(SkipReasons.InvalidReference);
     const calls = app.counters.get(VWC).calls;
-    await admin.create(ADMISSION.validating, aWebhookConfiguration("no-namespace", { [Annotations.InjectCAFrom]: "no-namespace" }));
+    await admin.create(
+      ADMISSION.validating,
+      aWebhookConfiguration("no-namespace", { [Annotations.InjectCAFrom]: "no-namespace" }),
+    );
     await eventually(() => skips(SkipReasons.InvalidReference) > before, 15_000, "refusal");
     await expectLeftAlone("no-namespace");
     expect(await bundlesOf("no-namespace")).toEqual(["", ""]);
     expect(app.counters.get(VWC).calls - calls).toBeLessThanOrEqual(3);
-    await eventually(async () => (await warningsFor("no-namespace")).includes(SkipReasons.InvalidReference), 10_000, "Warning Event");
+    await eventually(
+      async () => (await warningsFor("no-namespace")).includes(SkipReasons.InvalidReference),
+      10_000,
+      "Warning Event",
+    );
   });
 
   it("a Certificate whose Secret has no ca.crt injects nothing", async () => {
@@ -176,7 +222,10 @@ describe("refusals that must not loop", () => {
       data: { "tls.crt": Buffer.from("not used").toString("base64") },
     } as KubeObject);
     const before = skips(SkipReasons.MissingCAData);
-    await admin.create(ADMISSION.validating, aWebhookConfiguration("no-ca-data", { [Annotations.InjectCAFrom]: `${NS}/no-ca` }));
+    await admin.create(
+      ADMISSION.validating,
+      aWebhookConfiguration("no-ca-data", { [Annotations.InjectCAFrom]: `${NS}/no-ca` }),
+    );
     await eventually(() => skips(SkipReasons.MissingCAData) > before, 15_000, "no-op");
     await expectLeftAlone("no-ca-data");
     expect(await bundlesOf("no-ca-data")).toEqual(["", ""]);
@@ -199,9 +248,15 @@ describe("inject-ca-from (Certificate)", () => {
   it("injects the ca.crt of the Certificate's Secret", async () => {
     await admin.create(Resources.Certificate, certificate("serving", "serving-tls"));
     await setSecret("serving-tls", { ca, annotations: { [Annotations.CertificateName]: "serving" } });
-    await admin.create(ADMISSION.mutating, aWebhookConfiguration("from-certificate", { [Annotations.InjectCAFrom]: `${NS}/serving` }));
+    await admin.create(
+      ADMISSION.mutating,
+      aWebhookConfiguration("from-certificate", { [Annotations.InjectCAFrom]: `${NS}/serving` }),
+    );
     await eventually(
-      async () => webhookBundles(await admin.get<Webhooks>(ADMISSION.mutating, undefined, "from-certificate")).every((b) => b === ca),
+      async () =>
+        webhookBundles(await admin.get<Webhooks>(ADMISSION.mutating, undefined, "from-certificate")).every(
+          (b) => b === ca,
+        ),
       15_000,
       "mutating caBundles",
     );
@@ -211,35 +266,24 @@ describe("inject-ca-from (Certificate)", () => {
     await admin.create(Resources.Certificate, certificate("victim", "shared-tls"));
     await setSecret("shared-tls", { ca, annotations: { [Annotations.CertificateName]: "someone-else" } });
     const before = skips(SkipReasons.NotOwned);
-    await admin.create(ADMISSION.validating, aWebhookConfiguration("not-owned", { [Annotations.InjectCAFrom]: `${NS}/victim` }));
+    await admin.create(
+      ADMISSION.validating,
+      aWebhookConfiguration("not-owned", { [Annotations.InjectCAFrom]: `${NS}/victim` }),
+    );
     await eventually(() => skips(SkipReasons.NotOwned) > before, 15_000, "refusal");
     await expectLeftAlone("not-owned");
     expect(await bundlesOf("not-owned")).toEqual(["", ""]);
-    await eventually(async () => (await warningsFor("not-owned")).includes(SkipReasons.NotOwned), 10_000, "Warning Event");
+    await eventually(
+      async () => (await warningsFor("not-owned")).includes(SkipReasons.NotOwned),
+      10_000,
+      "Warning Event",
+    );
   });
 });
 
 describe("APIService and CRD conversion", () => {
-  const crd = (name: string, annotations: Record<string, string>, strategy: "Webhook" | "None") => ({
-    metadata: { name: `${name}s.crd.certkeeper.io`, annotations },
-    spec: {
-      group: "crd.certkeeper.io",
-      names: { plural: `${name}s`, singular: name, kind: name[0]!.toUpperCase() + name.slice(1), listKind: `${name}List` },
-      scope: "Namespaced",
-      versions: [
-        { name: "v1", served: true, storage: true, schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } } },
-      ],
-      conversion:
-        strategy === "Webhook"
-          ? { strategy, webhook: { clientConfig: { url: "https://127.0.0.1:1/convert" }, conversionReviewVersions: ["v1"] } }
-          : { strategy },
-    },
-  });
-  type CRD = KubeObject & { spec: { conversion: { webhook?: { clientConfig: { caBundle?: string } } } } };
-  const crdBundle = async (name: string) => {
-    const b = (await admin.get<CRD>(CRDS, undefined, `${name}s.crd.certkeeper.io`)).spec.conversion.webhook?.clientConfig.caBundle;
-    return b ? Buffer.from(b, "base64").toString() : "";
-  };
+  const crdBundle = async (name: string) =>
+    conversionBundle(await admin.get(CRDS, undefined, `${name}s.crd.certkeeper.io`));
   let ca: string;
   beforeAll(async () => {
     ca = await aCA("extension-ca");
@@ -250,32 +294,53 @@ describe("APIService and CRD conversion", () => {
     const name = "v1alpha1.agg.certkeeper.io";
     await admin.create(API_SERVICES, {
       metadata: { name, annotations: { [Annotations.InjectCAFromSecret]: `${NS}/extension-ca` } },
-      spec: { group: "agg.certkeeper.io", version: "v1alpha1", service: { namespace: NS, name: "nothing", port: 443 }, groupPriorityMinimum: 1000, versionPriority: 15 },
+      spec: {
+        group: "agg.certkeeper.io",
+        version: "v1alpha1",
+        service: { namespace: NS, name: "nothing", port: 443 },
+        groupPriorityMinimum: 1000,
+        versionPriority: 15,
+      },
     } as KubeObject);
     try {
-      await eventually(async () => {
-        const b = (await admin.get<KubeObject & { spec: { caBundle?: string } }>(API_SERVICES, undefined, name)).spec.caBundle;
-        return b && Buffer.from(b, "base64").toString() === ca;
-      }, 15_000, "APIService caBundle");
+      await eventually(
+        async () => {
+          const b = (
+            await admin.get<KubeObject & { spec: { caBundle?: string } }>(API_SERVICES, undefined, name)
+          ).spec.caBundle;
+          return b && Buffer.from(b, "base64").toString() === ca;
+        },
+        15_000,
+        "APIService caBundle",
+      );
     } finally {
       await admin.delete(API_SERVICES, undefined, name);
     }
   });
 
   it("CRD conversion webhook caBundle", async () => {
-    await admin.create(CRDS, crd("widget", { [Annotations.InjectCAFromSecret]: `${NS}/extension-ca` }, "Webhook") as KubeObject);
+    await admin.create(
+      CRDS,
+      aConversionCRD("widget", { [Annotations.InjectCAFromSecret]: `${NS}/extension-ca` }, "Webhook"),
+    );
     await eventually(async () => (await crdBundle("widget")) === ca, 15_000, "CRD caBundle");
   });
 
   it("inject-apiserver-ca injects the CA the cainjector trusts the API server with", async () => {
-    await admin.create(CRDS, crd("gadget", { [Annotations.InjectAPIServerCA]: "true" }, "Webhook") as KubeObject);
+    await admin.create(
+      CRDS,
+      aConversionCRD("gadget", { [Annotations.InjectAPIServerCA]: "true" }, "Webhook"),
+    );
     const want = splitPEMBundle(readFileSync(cp.caPath, "utf8")).join("");
     await eventually(async () => (await crdBundle("gadget")) === want, 15_000, "apiserver CA");
   });
 
   it("leaves a CRD without webhook conversion alone", async () => {
     const name = "gizmos.crd.certkeeper.io";
-    await admin.create(CRDS, crd("gizmo", { [Annotations.InjectCAFromSecret]: `${NS}/extension-ca` }, "None") as KubeObject);
+    await admin.create(
+      CRDS,
+      aConversionCRD("gizmo", { [Annotations.InjectCAFromSecret]: `${NS}/extension-ca` }, "None"),
+    );
     const calls = app.counters.get("customresourcedefinition").calls;
     await eventually(() => app.counters.get("customresourcedefinition").calls > calls, 15_000, "a reconcile");
     const rv = (await admin.get(CRDS, undefined, name)).metadata.resourceVersion;
@@ -297,7 +362,9 @@ describe("operations", () => {
   it("serves sync counts on /metrics and readiness on /healthz", async () => {
     const { metrics, healthz } = app.addresses();
     const text = await (await fetch(`http://${metrics}/metrics`)).text();
-    expect(text).toMatch(/certmanager_controller_sync_call_count\{controller="validatingwebhookconfiguration"\} [1-9]/);
+    expect(text).toMatch(
+      /certmanager_controller_sync_call_count\{controller="validatingwebhookconfiguration"\} [1-9]/,
+    );
     expect(text).toContain('certmanager_controller_sync_error_count{controller="apiservice"} 0');
     expect(text).toMatch(/certkeeper_cainjector_injections_total [1-9]/);
     expect(text).toContain("certkeeper_cainjector_leader 1");

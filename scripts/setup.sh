@@ -38,4 +38,6 @@ pnpm install --frozen-lockfile --reporter=silent
 if [[ -z "${KUBEBUILDER_ASSETS:-}" ]] && ! { command -v kube-apiserver >/dev/null && command -v etcd >/dev/null; }; then
   bash scripts/build-control-plane.sh >/dev/null
 fi
+# --- helm (not in Debian): built once from its Go module, cached outside the repo -------------
+command -v helm >/dev/null || bash scripts/build-helm.sh >/dev/null
 log "ready"

@@ -149,11 +149,25 @@ describe("buildCSR", () => {
     expect(parseCSR(pem).subject.commonName).toBe("foo, bar");
   });
 
+  it("decodes RFC 4514 escapes, quotes and non-ASCII values", () => {
+    const pem = buildCSR(
+      { literalSubject: 'CN=caf\\C3\\A9 \\+ 🍰  ,O="Acme, Inc." , OU=\\ padded\\ ' },
+      p256,
+    );
+    const subject = parseCSR(pem).subject;
+    expect(subject.commonName).toBe("café + 🍰");
+    expect(subject.organizations).toEqual(["Acme, Inc."]);
+    expect(subject.organizationalUnits).toEqual([" padded "]);
+    expect(run("openssl", ["req", "-noout", "-verify"], pem).status).toBe(0);
+  });
+
   it.each([
     ["an unknown attribute type", "CN=x,FOO=bar", /unknown attribute type "FOO"/],
     ["POSTALCODE (not in cert-manager's list)", "CN=x,POSTALCODE=1", /unknown attribute type/],
     ["hex values", "CN=#0403414243", /=#/],
     ["a missing '='", "CN=x,O", /without '='/],
+    ["a trailing separator", "CN=x,", /trailing separator/],
+    ["junk after a quoted value", 'CN="x"y', /after a quoted value/],
   ])("rejects a literalSubject with %s (SubjectError)", (_, literalSubject, msg) => {
     expect(() => buildCSR({ literalSubject }, p256)).toThrow(SubjectError);
     expect(() => buildCSR({ literalSubject }, p256)).toThrow(msg);

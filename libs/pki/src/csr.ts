@@ -18,14 +18,8 @@ import {
   spkiDER,
   verifySignature,
 } from "./keys.ts";
-import {
-  encodeNameConstraints,
-  encodeSANs,
-  isEmptyName,
-  parseName,
-  subjectDER,
-  type ParsedName,
-} from "./names.ts";
+import { isEmptyName, parseName, subjectDER, type ParsedName } from "./names.ts";
+import { encodeNameConstraints, encodeSANs } from "./sans.ts";
 import { asText, decodePEM, encodePEM } from "./pem.ts";
 import { decodeSPKI } from "./spki.ts";
 import type { CertificateSpecLike } from "./spec.ts";

@@ -1,5 +1,5 @@
 import * as der from "./der.ts";
-import { decodeSANs, type SubjectAltNames } from "./names.ts";
+import { decodeSANs, type SubjectAltNames } from "./sans.ts";
 import {
   decodeExtKeyUsage,
   decodeKeyUsage,

@@ -40,7 +40,8 @@ export {
 } from "./keys.ts";
 
 export { DEFAULT_USAGES, keyUsagesFor, type KeyUsageName } from "./usages.ts";
-export type { ParsedName, SubjectAltNames } from "./names.ts";
+export type { ParsedName } from "./names.ts";
+export type { SubjectAltNames } from "./sans.ts";
 export { buildCSR, parseCSR, type BuildCSROptions, type ParsedCSR } from "./csr.ts";
 export { signCertificate, type SignCertificateOptions } from "./sign.ts";
 export {

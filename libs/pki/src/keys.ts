@@ -49,8 +49,20 @@ export async function generatePrivateKey(spec?: PrivateKeySpecLike): Promise<Pri
   }
 }
 
+// KeyObject getters cross into C++ and allocate on every call; keys are immutable, so memoise.
+const described = new WeakMap<KeyObject, Readonly<{ algorithm: KeyAlgorithm; size: number }>>();
+
 /** The key's algorithm and size in cert-manager terms (RSA modulus bits, ECDSA curve bits, Ed25519 0). */
-export function describeKey(key: KeyObject): { algorithm: KeyAlgorithm; size: number } {
+export function describeKey(key: KeyObject): Readonly<{ algorithm: KeyAlgorithm; size: number }> {
+  let d = described.get(key);
+  if (!d) {
+    d = describeUncached(key);
+    described.set(key, d);
+  }
+  return d;
+}
+
+function describeUncached(key: KeyObject): Readonly<{ algorithm: KeyAlgorithm; size: number }> {
   const details = key.asymmetricKeyDetails ?? {};
   switch (key.asymmetricKeyType) {
     case "rsa":

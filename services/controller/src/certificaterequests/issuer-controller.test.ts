@@ -284,8 +284,20 @@ describe("requestController shell", () => {
     expect(writes).toHaveLength(1);
   });
 
-  it("waits for approval with an Event and no write", async () => {
+  it("waits for approval with no write, and no Event while the internal approver is on", async () => {
     const { deps, writes, recorder } = fakeDeps();
+    deps.caches.issuers.observe(anIssuer(withCA("ca-kp"), withReady()));
+    const cr = aCertificateRequest();
+    deps.caches.certificateRequests.observe(cr);
+    const ctl = requestController(deps, { name: "ca", issuerType: "ca", signer: { sign: () => Promise.reject(new Error("no")) } });
+    await ctl.reconcile(objectKey(cr), reconcileContext(objectKey(cr)));
+    expect(writes).toHaveLength(0);
+    expect(recorder.events).toEqual([]);
+  });
+
+  it("waits for approval with an Event and no write when approval is left to others", async () => {
+    const { deps, writes, recorder } = fakeDeps();
+    (deps.settings as { autoApprove: boolean }).autoApprove = false;
     deps.caches.issuers.observe(anIssuer(withCA("ca-kp"), withReady()));
     const cr = aCertificateRequest();
     deps.caches.certificateRequests.observe(cr);

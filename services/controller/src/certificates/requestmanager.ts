@@ -118,7 +118,8 @@ export function requestManagerReconciler(deps: Deps): Reconcile {
 
     let csrPEM: string;
     try {
-      csrPEM = buildCSR(cert.spec, parsedKey.key);
+      // BasicConstraints stay out of the CSR, as with cert-manager's default gates; isCA travels in spec.isCA.
+      csrPEM = buildCSR(cert.spec, parsedKey.key, { encodeBasicConstraints: false });
     } catch (err) {
       const message = `Failed to generate CertificateRequest: ${err instanceof Error ? err.message : String(err)}`;
       deps.recorder.event(cert, "Warning", "RequestFailed", message);

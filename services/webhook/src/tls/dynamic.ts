@@ -129,6 +129,17 @@ export class DynamicServingTLS {
     }
   }
 
+  /** Puts the Secret as the API server has it now into the cache (or drops it when gone). */
+  private async reread(): Promise<void> {
+    const { namespace, name } = this.opts;
+    try {
+      this.informer.observe(await this.opts.client.get<Secret>(CoreResources.secrets, namespace, name));
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      this.informer.forget({ metadata: { namespace, name } });
+    }
+  }
+
   private async sync(): Promise<void> {
     const { namespace, name, log } = this.opts;
     try {
@@ -143,7 +154,7 @@ export class DynamicServingTLS {
           );
         } catch (err) {
           if (!isAlreadyExists(err)) throw err;
-          this.informer.forget({ metadata: { namespace, name } });
+          await this.reread(); // another replica created it first: use theirs
         }
         return this.schedule(0);
       }
@@ -163,6 +174,7 @@ export class DynamicServingTLS {
           );
         } catch (err) {
           if (!isConflict(err) && !isNotFound(err)) throw err;
+          await this.reread();
         }
         return this.schedule(0);
       }
@@ -175,7 +187,13 @@ export class DynamicServingTLS {
           { not_after: notAfter.toISOString(), dns_names: this.opts.dnsNames },
           "serving certificate updated",
         );
-        for (const fn of this.listeners) fn(this.leaf);
+        for (const fn of this.listeners) {
+          try {
+            fn(this.leaf);
+          } catch (err) {
+            log.error({ err: (err as Error).message }, "serving certificate listener failed");
+          }
+        }
       }
       const next = Math.min(
         renewalTime(parseCertificate(ca.cert)).getTime(),

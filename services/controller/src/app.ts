@@ -10,6 +10,7 @@ import { parseGoDuration } from "@certkeeper/api";
 import { connectBus, ensureEventStream, EventPublisher, type Bus } from "@certkeeper/bus";
 import {
   Controller,
+  defaultIdentity,
   KubeClient,
   KubeEventRecorder,
   SyncCounters,
@@ -29,6 +30,7 @@ import type { Deps } from "./context.ts";
 import { clusterIssuerController, issuerController } from "./issuers/controller.ts";
 import { DeferredLifecycle } from "./lifecycle.ts";
 import { createMetrics } from "./metrics.ts";
+import { Membership } from "./sharding.ts";
 import type { ControllerRegistration } from "./registration.ts";
 
 export interface ControllerAppOptions {
@@ -88,16 +90,26 @@ export function buildController(opts: ControllerAppOptions): ControllerApp {
     clusterIssuerController(deps),
   ];
   const counters = new SyncCounters();
+  // Keys each controller has been handed, so a membership change can re-offer them to their new owners.
+  const seenKeys = new Map<string, Set<string>>();
+  const membership = new Membership(defaultIdentity(), clock, log, () => {
+    for (const c of controllers) for (const key of seenKeys.get(c.name) ?? []) c.enqueue(key);
+  });
   const controllers = registrations.map((r) => {
+    const keys = new Set<string>();
+    seenKeys.set(r.name, keys);
     const c = new Controller({
       name: r.name,
-      reconcile: r.reconcile,
+      reconcile: config.sharding ? (key, ctx) => (membership.owns(key) ? r.reconcile(key, ctx) : Promise.resolve()) : r.reconcile,
       workers: r.workers ?? config.concurrentWorkers,
       queue: { clock, backoff: { baseMs: 1000, maxMs: 30_000 } },
       counters,
       log,
     });
-    r.watches((key) => c.enqueue(key));
+    r.watches((key) => {
+      keys.add(key);
+      c.enqueue(key);
+    });
     return c;
   });
   const metrics = createMetrics({ caches, counters });
@@ -120,6 +132,7 @@ export function buildController(opts: ControllerAppOptions): ControllerApp {
       await ensureEventStream(bus);
       publisher = new EventPublisher(bus);
       lifecycle.attach(publisher);
+      if (config.sharding) await membership.start(bus);
     } catch (err) {
       if (!abort.signal.aborted) log.error({ err }, "NATS unavailable; lifecycle events are buffered in memory");
     }
@@ -158,6 +171,7 @@ export function buildController(opts: ControllerAppOptions): ControllerApp {
     },
     async stop() {
       abort.abort();
+      await membership.stop().catch(() => undefined);
       await Promise.all(controllers.map((c) => c.stop()));
       await Promise.all(allInformers(caches).map((i) => i.stop()));
       await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));

@@ -16,8 +16,10 @@ export const ControllerConfigSchema = Type.Object({
   kubeApiBurst: Type.Integer({ default: 50 }),
   metricsListenAddress: Type.String({ default: "0.0.0.0:9402" }),
   healthzListenAddress: Type.String({ default: "0.0.0.0:9403" }),
-  leaderElect: Type.Boolean({ default: false, description: "Run only while holding the controller Lease." }),
-  leaderElectionNamespace: Type.String({ default: "kube-system" }),
+  sharding: Type.Boolean({
+    default: true,
+    description: "With NATS, share the work among all replicas by rendezvous hashing over live members; off = every replica acts on everything.",
+  }),
   logLevel: Type.String({ default: "info" }),
 });
 export type ControllerConfig = Static<typeof ControllerConfigSchema>;

@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { crdGeneratedFiles, HELM_TEMPLATES_DIR, type GeneratedFile } from "@certkeeper/api";
+import { errorsDoc } from "./gen-errors-doc.ts";
 
 export interface Generator {
   name: string;
@@ -24,6 +25,10 @@ export const GENERATORS: Generator[] = [
     name: "crds",
     files: crdGeneratedFiles,
     owns: [{ dir: HELM_TEMPLATES_DIR, pattern: /^crd-.*\.yaml$/ }],
+  },
+  {
+    name: "errors-doc",
+    files: () => errorsDoc(join(dirname(fileURLToPath(import.meta.url)), "..")),
   },
 ];
 

@@ -1,7 +1,8 @@
 /**
  * Decoding a Secret's key and certificate or a request's CSR is the expensive part of every
- * decision, so it happens once per object version: cached objects are immutable (frozen) and
- * replaced on change, which makes them perfect WeakMap keys.
+ * decision, so it happens once per object version. The same version reaches us as several
+ * objects (the write's response, then the watch event), so results are keyed by
+ * uid + resourceVersion; a request's spec is immutable, so its CSR is keyed by uid alone.
  */
 import type { CertificateRequest } from "@certkeeper/api";
 import type { Secret } from "@certkeeper/kube";
@@ -27,8 +28,29 @@ export interface ParsedSecret {
   certError?: string;
 }
 
-const secrets = new WeakMap<object, ParsedSecret>();
-const csrs = new WeakMap<object, ParsedCSR | Error>();
+/** A small LRU map: recently used entries survive, the rest are dropped past `size`. */
+class Lru<V> {
+  private readonly map = new Map<string, V>();
+  constructor(private readonly size: number) {}
+  get(key: string): V | undefined {
+    const v = this.map.get(key);
+    if (v !== undefined) {
+      this.map.delete(key);
+      this.map.set(key, v);
+    }
+    return v;
+  }
+  set(key: string, v: V): void {
+    this.map.delete(key);
+    this.map.set(key, v);
+    if (this.map.size > this.size) this.map.delete(this.map.keys().next().value!);
+  }
+}
+
+const secrets = new Lru<ParsedSecret>(4096);
+const csrs = new Lru<ParsedCSR | Error>(4096);
+const versionKey = (o: { metadata: { uid?: string; resourceVersion?: string; namespace?: string; name?: string } }) =>
+  o.metadata.uid && o.metadata.resourceVersion ? `${o.metadata.uid}/${o.metadata.resourceVersion}` : undefined;
 
 function dataOf(secret: Secret, key: string): string | undefined {
   const v = secret.data?.[key];
@@ -40,7 +62,8 @@ function errText(err: unknown): string {
 }
 
 export function parseSecret(secret: Secret): ParsedSecret {
-  const hit = secrets.get(secret);
+  const key = versionKey(secret);
+  const hit = key ? secrets.get(key) : undefined;
   if (hit) return hit;
   const keyPEM = dataOf(secret, "tls.key");
   const certPEM = dataOf(secret, "tls.crt");
@@ -65,12 +88,13 @@ export function parseSecret(secret: Secret): ParsedSecret {
       out.certError = errText(err);
     }
   }
-  secrets.set(secret, out);
+  if (key) secrets.set(key, out);
   return out;
 }
 
 export function parseRequestCSR(cr: CertificateRequest): ParsedCSR | Error {
-  const hit = csrs.get(cr);
+  const key = cr.metadata.uid ?? cr.spec.request;
+  const hit = csrs.get(key);
   if (hit) return hit;
   let out: ParsedCSR | Error;
   try {
@@ -78,14 +102,15 @@ export function parseRequestCSR(cr: CertificateRequest): ParsedCSR | Error {
   } catch (err) {
     out = err instanceof Error ? err : new Error(String(err));
   }
-  csrs.set(cr, out);
+  csrs.set(key, out);
   return out;
 }
 
 /** The issued chain in a CertificateRequest's status, decoded once. */
-const issued = new WeakMap<object, ParsedCertificate | Error>();
+const issued = new Lru<ParsedCertificate | Error>(4096);
 export function parseIssuedCertificate(cr: CertificateRequest): ParsedCertificate | Error {
-  const hit = issued.get(cr);
+  const key = `${cr.metadata.uid}/${cr.status?.certificate?.length ?? 0}/${cr.status?.certificate?.slice(-64) ?? ""}`;
+  const hit = issued.get(key);
   if (hit) return hit;
   let out: ParsedCertificate | Error;
   try {
@@ -93,6 +118,6 @@ export function parseIssuedCertificate(cr: CertificateRequest): ParsedCertificat
   } catch (err) {
     out = err instanceof Error ? err : new Error(String(err));
   }
-  issued.set(cr, out);
+  issued.set(key, out);
   return out;
 }

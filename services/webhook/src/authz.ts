@@ -32,10 +32,28 @@ interface SubjectAccessReview extends KubeObject {
   status?: { allowed?: boolean; denied?: boolean; reason?: string };
 }
 
+/** Answers are reused for 1 s (allow and deny alike), as cert-manager's delegating authorizer does. */
+const SAR_CACHE_TTL_MS = 1000;
+
 export class SubjectAccessReviewer implements AccessReviewer {
-  constructor(private readonly client: KubeClient) {}
+  private readonly cache = new Map<string, { allowed: boolean; at: number }>();
+
+  constructor(
+    private readonly client: KubeClient,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   async allowed(user: UserInfo, attrs: ResourceAttributes): Promise<boolean> {
+    const key = JSON.stringify([user, attrs]);
+    const hit = this.cache.get(key);
+    if (hit && this.now() - hit.at < SAR_CACHE_TTL_MS) return hit.allowed;
+    const allowed = await this.review(user, attrs);
+    if (this.cache.size > 10_000) this.cache.clear();
+    this.cache.set(key, { allowed, at: this.now() });
+    return allowed;
+  }
+
+  private async review(user: UserInfo, attrs: ResourceAttributes): Promise<boolean> {
     const sar: SubjectAccessReview = {
       metadata: {},
       spec: {

@@ -15,6 +15,7 @@ import type { TSchema } from "@sinclair/typebox";
 import { TypeCompiler, type TypeCheck } from "@sinclair/typebox/compiler";
 import type { GroupVersionResource } from "./review.ts";
 
+/** The object in an AdmissionReview does not have the types of its kind's schema: answered with code 400. */
 export class DecodeError extends Error {
   readonly code = "CK_WEBHOOK_DECODE";
   override name = "DecodeError";

@@ -60,6 +60,7 @@ export interface AdmissionReview {
   response: AdmissionResponse;
 }
 
+/** The body is not an AdmissionReview v1 (no request, uid or known operation): answered with code 400. */
 export class BadReviewError extends Error {
   readonly code = "CK_WEBHOOK_BAD_REVIEW";
   constructor(

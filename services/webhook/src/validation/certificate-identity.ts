@@ -93,7 +93,8 @@ export function validateSANs(spec: CertificateSpec, p: string): FieldError[] {
     if (!on.oid) errs.push(required(child(path, "oid"), "must be specified"));
     if (!isDottedOID(on.oid ?? ""))
       errs.push(invalid(child(path, "oid"), on.oid ?? "", "invalid oid syntax"));
-    if (!on.utf8Value || on.utf8Value.includes("\uFFFD")) {
+    // A lone surrogate has no UTF-8 encoding: Go would see invalid UTF-8 there.
+    if (!on.utf8Value || /\p{Surrogate}/u.test(on.utf8Value)) {
       errs.push(required(child(path, "utf8Value"), "must be set to a valid non-empty UTF8 string"));
     }
   });

@@ -34,7 +34,10 @@ const obj = (properties: Record<string, Schema>, extra: Schema = {}): Schema => 
   properties,
   ...extra,
 });
-const anyObject = (description?: string): Schema => ({ type: "object", ...(description ? { description } : {}) });
+const anyObject = (description?: string): Schema => ({
+  type: "object",
+  ...(description ? { description } : {}),
+});
 const str: Schema = { type: "string" };
 const bool: Schema = { type: "boolean" };
 const list = (items: Schema = {}): Schema => ({ type: "array", items });
@@ -116,7 +119,10 @@ const nats = obj({
   enabled: bool,
   url: str,
   image,
-  jetstream: obj({ maxFileStore: { type: ["string", "integer"] }, maxMemoryStore: { type: ["string", "integer"] } }),
+  jetstream: obj({
+    maxFileStore: { type: ["string", "integer"] },
+    maxMemoryStore: { type: ["string", "integer"] },
+  }),
   persistence: obj({ enabled: bool, size: str, storageClassName: str }),
   maxPayload: int(1),
   resources: anyObject(),
@@ -228,16 +234,24 @@ async function loadServiceSchema(service: string): Promise<Schema | undefined> {
   const file = join(ROOT, "services", service, "src", "config.ts");
   if (!existsSync(file)) return undefined;
   const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
-  const names = Object.keys(mod).filter((k) => k.endsWith("ConfigSchema")).sort();
+  const names = Object.keys(mod)
+    .filter((k) => k.endsWith("ConfigSchema"))
+    .sort();
   if (names.length !== 1) {
     throw new Error(`${file}: expected one export named …ConfigSchema, found ${names.join(", ") || "none"}`);
   }
   return mod[names[0]!] as Schema;
 }
 
-/** Generator for scripts/gen.ts. */
+/** Generator for scripts/gen.ts. Formatted with the repository's prettier settings, so format:check agrees. */
 export async function valuesSchemaFiles(): Promise<GeneratedFile[]> {
   const configs: Record<string, Schema | undefined> = {};
   for (const { service } of SERVICE_CONFIGS) configs[service] = await loadServiceSchema(service);
-  return [{ path: VALUES_SCHEMA_PATH, content: `${JSON.stringify(valuesSchema(configs), null, 2)}\n` }];
+  const { format, resolveConfig } = await import("prettier");
+  const path = join(ROOT, VALUES_SCHEMA_PATH);
+  const content = await format(JSON.stringify(valuesSchema(configs)), {
+    ...((await resolveConfig(path)) ?? {}),
+    filepath: path,
+  });
+  return [{ path: VALUES_SCHEMA_PATH, content }];
 }

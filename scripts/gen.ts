@@ -12,6 +12,7 @@ import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { crdGeneratedFiles, HELM_TEMPLATES_DIR, type GeneratedFile } from "@certkeeper/api";
 import { errorsDoc } from "./gen-errors-doc.ts";
+import { valuesSchemaFiles } from "./gen-values-schema.ts";
 
 export interface Generator {
   name: string;
@@ -26,6 +27,7 @@ export const GENERATORS: Generator[] = [
     files: crdGeneratedFiles,
     owns: [{ dir: HELM_TEMPLATES_DIR, pattern: /^crd-.*\.yaml$/ }],
   },
+  { name: "values-schema", files: valuesSchemaFiles },
   {
     name: "errors-doc",
     files: () => errorsDoc(join(dirname(fileURLToPath(import.meta.url)), "..")),

@@ -230,6 +230,11 @@ export class EventPublisher {
  */
 function isPermanent(err: unknown): boolean {
   if (err instanceof JetStreamApiError) return err.status >= 400 && err.status < 500;
+  // A publish the server refuses for permissions arrives as a RequestError whose cause (or
+  // message) is the permissions violation: retrying it forever would only fill the buffer.
+  const cause = (err as { cause?: unknown } | undefined)?.cause;
+  if (cause instanceof PermissionViolationError) return true;
+  if (err instanceof Error && /permissions violation/i.test(err.message)) return true;
   return (
     err instanceof InvalidArgumentError ||
     err instanceof InvalidSubjectError ||

@@ -78,13 +78,55 @@ function removeOnExit(dir: string): void {
 async function makeListenerCert(dir: string): Promise<{ caPEM: string; certPath: string; keyPath: string }> {
   const p = (f: string) => join(dir, f);
   const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
-  await run("openssl", ["req", "-x509", ...ec, "-keyout", p("ca.key"), "-out", p("ca.crt"), "-days", "30",
-    "-subj", "/CN=certkeeper test Pebble listener CA", "-addext", "basicConstraints=critical,CA:TRUE",
-    "-addext", "keyUsage=critical,keyCertSign,cRLSign"]);
-  await run("openssl", ["req", "-new", ...ec, "-keyout", p("key.pem"), "-out", p("cert.csr"), "-subj", "/CN=127.0.0.1"]);
-  await writeFile(p("ext.cnf"), "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n");
-  await run("openssl", ["x509", "-req", "-in", p("cert.csr"), "-CA", p("ca.crt"), "-CAkey", p("ca.key"),
-    "-CAcreateserial", "-out", p("cert.pem"), "-days", "30", "-extfile", p("ext.cnf")]);
+  await run("openssl", [
+    "req",
+    "-x509",
+    ...ec,
+    "-keyout",
+    p("ca.key"),
+    "-out",
+    p("ca.crt"),
+    "-days",
+    "30",
+    "-subj",
+    "/CN=certkeeper test Pebble listener CA",
+    "-addext",
+    "basicConstraints=critical,CA:TRUE",
+    "-addext",
+    "keyUsage=critical,keyCertSign,cRLSign",
+  ]);
+  await run("openssl", [
+    "req",
+    "-new",
+    ...ec,
+    "-keyout",
+    p("key.pem"),
+    "-out",
+    p("cert.csr"),
+    "-subj",
+    "/CN=127.0.0.1",
+  ]);
+  await writeFile(
+    p("ext.cnf"),
+    "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n",
+  );
+  await run("openssl", [
+    "x509",
+    "-req",
+    "-in",
+    p("cert.csr"),
+    "-CA",
+    p("ca.crt"),
+    "-CAkey",
+    p("ca.key"),
+    "-CAcreateserial",
+    "-out",
+    p("cert.pem"),
+    "-days",
+    "30",
+    "-extfile",
+    p("ext.cnf"),
+  ]);
   return { caPEM: await readFile(p("ca.crt"), "utf8"), certPath: p("cert.pem"), keyPath: p("key.pem") };
 }
 
@@ -93,7 +135,9 @@ function get(url: string, ca: string): Promise<{ status: number; body: string }>
     const req = httpsRequest(url, { ca, timeout: 5000 }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
+      res.on("end", () =>
+        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }),
+      );
       res.on("error", reject);
     });
     req.on("error", reject);
@@ -118,7 +162,12 @@ export async function startPebble(opts: StartPebbleOptions = {}): Promise<Pebble
   };
   try {
     const { caPEM, certPath, keyPath } = await makeListenerCert(dir);
-    const [dnsPort, dnsMgmtPort, acmePort, mgmtPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    const [dnsPort, dnsMgmtPort, acmePort, mgmtPort] = [
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+    ];
     const httpPort = opts.httpPort ?? 5002;
     const tlsPort = opts.tlsPort ?? (await freePort());
     const dnsAddress = `127.0.0.1:${dnsPort}`;
@@ -126,27 +175,48 @@ export async function startPebble(opts: StartPebbleOptions = {}): Promise<Pebble
     const challLog = join(dir, "challtestsrv.log");
     const chall = startProcess(
       process.env.PEBBLE_CHALLTESTSRV_BIN || "pebble-challtestsrv",
-      ["-defaultIPv4", "127.0.0.1", "-defaultIPv6", "", "-dns01", dnsAddress, "-http01", "", "-https01", "",
-        "-tlsalpn01", "", "-management", `127.0.0.1:${dnsMgmtPort}`],
+      [
+        "-defaultIPv4",
+        "127.0.0.1",
+        "-defaultIPv6",
+        "",
+        "-dns01",
+        dnsAddress,
+        "-http01",
+        "",
+        "-https01",
+        "",
+        "-tlsalpn01",
+        "",
+        "-management",
+        `127.0.0.1:${dnsMgmtPort}`,
+      ],
       { logPath: challLog },
     );
     procs.push(chall);
 
     const configPath = join(dir, "pebble-config.json");
     const eab = opts.externalAccountMACKeys;
-    await writeFile(configPath, JSON.stringify({
-      pebble: {
-        listenAddress: `127.0.0.1:${acmePort}`,
-        managementListenAddress: `127.0.0.1:${mgmtPort}`,
-        certificate: certPath,
-        privateKey: keyPath,
-        httpPort,
-        tlsPort,
-        ocspResponderURL: "",
-        externalAccountBindingRequired: eab !== undefined,
-        ...(eab ? { externalAccountMACKeys: eab } : {}),
-      },
-    }, null, 2));
+    await writeFile(
+      configPath,
+      JSON.stringify(
+        {
+          pebble: {
+            listenAddress: `127.0.0.1:${acmePort}`,
+            managementListenAddress: `127.0.0.1:${mgmtPort}`,
+            certificate: certPath,
+            privateKey: keyPath,
+            httpPort,
+            tlsPort,
+            ocspResponderURL: "",
+            externalAccountBindingRequired: eab !== undefined,
+            ...(eab ? { externalAccountMACKeys: eab } : {}),
+          },
+        },
+        null,
+        2,
+      ),
+    );
     const env: Record<string, string> = {
       PEBBLE_VA_NOSLEEP: "1",
       PEBBLE_WFE_NONCEREJECT: "0",
@@ -156,24 +226,32 @@ export async function startPebble(opts: StartPebbleOptions = {}): Promise<Pebble
       ...opts.env,
     };
     const logPath = join(dir, "pebble.log");
-    const pebble = startProcess(process.env.PEBBLE_BIN || "pebble", ["-config", configPath, "-dnsserver", dnsAddress], {
-      logPath,
-      env: { ...process.env, ...env },
-    });
+    const pebble = startProcess(
+      process.env.PEBBLE_BIN || "pebble",
+      ["-config", configPath, "-dnsserver", dnsAddress],
+      {
+        logPath,
+        env: { ...process.env, ...env },
+      },
+    );
     procs.push(pebble);
 
     const directoryUrl = `https://127.0.0.1:${acmePort}/dir`;
     const managementUrl = `https://127.0.0.1:${mgmtPort}`;
     await waitFor(
       "Pebble directory",
-      async () => ((await get(directoryUrl, caPEM).catch(() => undefined))?.status === 200 ? true : undefined),
+      async () =>
+        (await get(directoryUrl, caPEM).catch(() => undefined))?.status === 200 ? true : undefined,
       {
         timeoutMs: opts.startTimeoutMs ?? 30_000,
         intervalMs: 100,
-        abortIf: () => (pebble.exited() || chall.exited() ? `pebble or challtestsrv exited; see ${dir}` : undefined),
+        abortIf: () =>
+          pebble.exited() || chall.exited() ? `pebble or challtestsrv exited; see ${dir}` : undefined,
       },
     ).catch(async (err: unknown) => {
-      throw new Error(`${(err as Error).message}\n${await tail(logPath)}\n${await tail(challLog)}`, { cause: err });
+      throw new Error(`${(err as Error).message}\n${await tail(logPath)}\n${await tail(challLog)}`, {
+        cause: err,
+      });
     });
 
     const pem = async (path: string) => {

@@ -1,6 +1,7 @@
 /** `pnpm bench <name> [flags]`: runs one benchmark, prints its figures and writes them as JSON. */
 const benches: Record<string, () => Promise<{ run(argv: string[]): Promise<void> }>> = {
   issuance: () => import("./issuance.ts"),
+  webhook: () => import("./webhook.ts"),
 };
 
 const [name, ...argv] = process.argv.slice(2);

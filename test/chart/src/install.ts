@@ -7,8 +7,9 @@
  *   const chart = await installChart(cp, { webhook: { url: { host: "127.0.0.1:9443" } } });
  *   spawn controller with --kubeconfig chart.identities.controller.kubeconfigPath
  */
+import { Buffer } from "node:buffer";
 import { CoreV1Api } from "@kubernetes/client-node";
-import type { ControlPlane, Identity } from "@certkeeper/testing";
+import type { ControlPlane, Identity, NatsUser } from "@certkeeper/testing";
 import { CHART_DIR, helm, parseManifests, valuesFile, type Manifest } from "./helm.ts";
 
 export const SERVICES = ["controller", "webhook", "cainjector", "acmeSolver"] as const;
@@ -44,6 +45,16 @@ export interface InstalledChart {
   webhookCASecret: string;
   /** What helm installed (`helm get manifest`). */
   manifests: Manifest[];
+  /**
+   * The NATS users the chart configured (with the in-chart NATS): `users` for
+   * `startNats({ users })`, and each service's credentials as its pod would read them.
+   */
+  nats:
+    | {
+        users: NatsUser[];
+        credentials: Partial<Record<ServiceName | "viewer", { user: string; pass: string }>>;
+      }
+    | undefined;
   uninstall(): Promise<void>;
 }
 
@@ -103,6 +114,7 @@ export async function installChart(
     release,
     namespace,
     identities,
+    nats: await natsAuth(core, namespace, manifests),
     serviceAccounts,
     users,
     webhookCASecret: injectedFrom(manifests),
@@ -111,6 +123,44 @@ export async function installChart(
       await helm(["uninstall", release, ...kube, "--timeout", "2m"], { timeoutMs: 180_000 });
     },
   };
+}
+
+/** Reads back the chart's NATS server configuration and credential Secrets, when it made them. */
+async function natsAuth(
+  core: CoreV1Api,
+  namespace: string,
+  manifests: Manifest[],
+): Promise<InstalledChart["nats"]> {
+  const config = manifests.find((m) => m.kind === "Secret" && m.metadata.name.endsWith("-nats-config"));
+  if (!config) return undefined;
+  const read = async (name: string, key: string) => {
+    const secret = await core.readNamespacedSecret({ name, namespace });
+    return Buffer.from(secret.data?.[key] ?? "", "base64").toString("utf8");
+  };
+  const conf = JSON.parse(await read(config.metadata.name, "nats.conf")) as {
+    authorization?: { users: { user: string; password: string; permissions: NatsUser["permissions"] }[] };
+  };
+  const users = (conf.authorization?.users ?? []).map((u) => ({
+    user: u.user,
+    pass: u.password,
+    permissions: u.permissions,
+  }));
+  const credentials: NonNullable<InstalledChart["nats"]>["credentials"] = {};
+  for (const service of [...SERVICES, "viewer"] as const) {
+    const component = service === "viewer" ? "viewer" : COMPONENT[service];
+    const secret = manifests.find(
+      (m) =>
+        m.kind === "Secret" &&
+        m.metadata.labels?.["app.kubernetes.io/component"] === component &&
+        m.metadata.name.endsWith(`-nats-${component}`),
+    );
+    if (secret)
+      credentials[service] = {
+        user: await read(secret.metadata.name, "username"),
+        pass: await read(secret.metadata.name, "password"),
+      };
+  }
+  return { users, credentials };
 }
 
 /** The ServiceAccount the chart made for a service (the chart's default naming unless overridden). */
@@ -127,6 +177,7 @@ function serviceAccountName(manifests: Manifest[], release: string, service: Ser
 function injectedFrom(manifests: Manifest[]): string {
   const vwc = manifests.find((m) => m.kind === "ValidatingWebhookConfiguration");
   const from = vwc?.metadata.annotations?.["cert-manager.io/inject-ca-from-secret"];
-  if (!from) throw new Error("the chart installed no ValidatingWebhookConfiguration with inject-ca-from-secret");
+  if (!from)
+    throw new Error("the chart installed no ValidatingWebhookConfiguration with inject-ca-from-secret");
   return from.slice(from.indexOf("/") + 1);
 }

@@ -58,14 +58,21 @@ export type AccountKeyResult =
 
 /** The Secret entry holding the account key. */
 export function privateKeySelector(spec: ACMEIssuer): { name: string; key: string } {
-  return { name: spec.privateKeySecretRef.name, key: spec.privateKeySecretRef.key || DEFAULT_ACME_PRIVATE_KEY_SECRET_KEY };
+  return {
+    name: spec.privateKeySecretRef.name,
+    key: spec.privateKeySecretRef.key || DEFAULT_ACME_PRIVATE_KEY_SECRET_KEY,
+  };
 }
 
 /** Reads the account key from a Secret as found (undefined = not found). Pure. */
 export function readAccountKey(secret: Secret | undefined, dataKey: string): AccountKeyResult {
   if (!secret) return { kind: "missing" };
   const b64 = secret.data?.[dataKey];
-  if (!b64) return { kind: "invalid", message: `no data for "${dataKey}" in secret '${secret.metadata.namespace}/${secret.metadata.name}'` };
+  if (!b64)
+    return {
+      kind: "invalid",
+      message: `no data for "${dataKey}" in secret '${secret.metadata.namespace}/${secret.metadata.name}'`,
+    };
   let key: KeyObject;
   try {
     key = createPrivateKey(Buffer.from(b64, "base64"));
@@ -77,7 +84,11 @@ export function readAccountKey(secret: Secret | undefined, dataKey: string): Acc
 }
 
 /** The Secret a generated account key is stored in (PKCS#1 PEM, labelled as cert-manager's). */
-export function accountKeySecret(namespace: string, sel: { name: string; key: string }, key: AccountKey): Secret {
+export function accountKeySecret(
+  namespace: string,
+  sel: { name: string; key: string },
+  key: AccountKey,
+): Secret {
   return {
     apiVersion: "v1",
     kind: "Secret",
@@ -115,7 +126,11 @@ export class AccountRegistry {
   constructor(private readonly opts: RegistryOptions) {}
 
   /** A client for registering (no account URL yet, EAB when configured). Not cached. */
-  newClient(spec: ACMEIssuer, key: AccountKey, extra: Pick<AcmeClientOptions, "eab" | "accountUrl"> = {}): AcmeClient {
+  newClient(
+    spec: ACMEIssuer,
+    key: AccountKey,
+    extra: Pick<AcmeClientOptions, "eab" | "accountUrl"> = {},
+  ): AcmeClient {
     return new AcmeClient({
       directoryUrl: spec.server,
       accountKeyPEM: key.pem,
@@ -153,9 +168,12 @@ export class AccountRegistry {
     const uid = issuer.metadata.uid ?? "";
     const status = issuer.status?.acme;
     const notReady = (why: string) =>
-      new AcmeClientNotReadyError(`ACME client for issuer "${issuer.metadata.name}" not initialised/available: ${why}`);
+      new AcmeClientNotReadyError(
+        `ACME client for issuer "${issuer.metadata.name}" not initialised/available: ${why}`,
+      );
     if (!spec) throw notReady("not an ACME issuer");
-    if (!status?.uri || !status.lastPrivateKeyHash || !issuerIsReady(issuer)) throw notReady("the account is not registered yet");
+    if (!status?.uri || !status.lastPrivateKeyHash || !issuerIsReady(issuer))
+      throw notReady("the account is not registered yet");
     const fingerprint = clientFingerprint(spec, status.lastPrivateKeyHash, status.uri);
     const cached = this.clients.get(uid);
     if (cached?.fingerprint === fingerprint) return cached.client;
@@ -164,7 +182,8 @@ export class AccountRegistry {
     const ns = issuerSecretNamespace(r, this.opts.clusterResourceNamespace);
     const read = readAccountKey(await this.opts.getSecret(ns, sel.name), sel.key);
     if (read.kind !== "ok") throw notReady(`account key Secret ${ns}/${sel.name} is ${read.kind}`);
-    if (read.key.hash !== status.lastPrivateKeyHash) throw notReady("the account key changed since it was registered");
+    if (read.key.hash !== status.lastPrivateKeyHash)
+      throw notReady("the account key changed since it was registered");
     return this.put(uid, spec, read.key, status.uri);
   }
 }

@@ -1,9 +1,19 @@
 /** Object builders for the ACME unit tests: `anOrder(withAuthorizations(...))`, `aChallenge(...)`. */
-import type { ACMEAuthorization, ACMEChallengeSolver, Challenge, ClusterIssuer, Order, State } from "@certkeeper/api";
+import type {
+  ACMEAuthorization,
+  ACMEChallengeSolver,
+  Challenge,
+  ClusterIssuer,
+  Order,
+  State,
+} from "@certkeeper/api";
 
 type Mod<T> = (o: T) => void;
 
-export function anIssuer(solvers: ACMEChallengeSolver[] = [{ http01: { ingress: {} } }], ...mods: Mod<ClusterIssuer>[]): ClusterIssuer {
+export function anIssuer(
+  solvers: ACMEChallengeSolver[] = [{ http01: { ingress: {} } }],
+  ...mods: Mod<ClusterIssuer>[]
+): ClusterIssuer {
   const i: ClusterIssuer = {
     apiVersion: "cert-manager.io/v1",
     kind: "ClusterIssuer",
@@ -26,20 +36,41 @@ export function anOrder(...mods: Mod<Order>[]): Order {
   return o;
 }
 
-export const withOrderState = (state: State | undefined): Mod<Order> => (o) => void (o.status = { ...o.status, ...(state ? { state } : {}) });
-export const withURLs = (url = "https://acme.test/order/1", finalizeURL = "https://acme.test/order/1/finalize"): Mod<Order> => (o) =>
-  void (o.status = { ...o.status, url, finalizeURL });
-export const withAuthorizations = (...authzs: ACMEAuthorization[]): Mod<Order> => (o) => void (o.status = { ...o.status, authorizations: authzs });
-export const withCertificate = (pem = "PEM"): Mod<Order> => (o) => void (o.status = { ...o.status, certificate: Buffer.from(pem).toString("base64") });
-export const withLabels = (labels: Record<string, string>): Mod<Order> => (o) => void (o.metadata.labels = labels);
+export const withOrderState =
+  (state: State | undefined): Mod<Order> =>
+  (o) =>
+    void (o.status = { ...o.status, ...(state ? { state } : {}) });
+export const withURLs =
+  (url = "https://acme.test/order/1", finalizeURL = "https://acme.test/order/1/finalize"): Mod<Order> =>
+  (o) =>
+    void (o.status = { ...o.status, url, finalizeURL });
+export const withAuthorizations =
+  (...authzs: ACMEAuthorization[]): Mod<Order> =>
+  (o) =>
+    void (o.status = { ...o.status, authorizations: authzs });
+export const withCertificate =
+  (pem = "PEM"): Mod<Order> =>
+  (o) =>
+    void (o.status = { ...o.status, certificate: Buffer.from(pem).toString("base64") });
+export const withLabels =
+  (labels: Record<string, string>): Mod<Order> =>
+  (o) =>
+    void (o.metadata.labels = labels);
 
-export function anAuthorization(identifier: string, opts: { state?: State; wildcard?: boolean; types?: string[] } = {}): ACMEAuthorization {
+export function anAuthorization(
+  identifier: string,
+  opts: { state?: State; wildcard?: boolean; types?: string[] } = {},
+): ACMEAuthorization {
   return {
     url: `https://acme.test/authz/${identifier}`,
     identifier,
     wildcard: opts.wildcard ?? false,
     initialState: opts.state ?? "pending",
-    challenges: (opts.types ?? ["http-01", "dns-01"]).map((type) => ({ url: `https://acme.test/chall/${identifier}/${type}`, token: `tok-${identifier}-${type}`, type })),
+    challenges: (opts.types ?? ["http-01", "dns-01"]).map((type) => ({
+      url: `https://acme.test/chall/${identifier}/${type}`,
+      token: `tok-${identifier}-${type}`,
+      type,
+    })),
   };
 }
 
@@ -64,9 +95,28 @@ export function aChallenge(name: string, dnsName: string, ...mods: Mod<Challenge
   return c;
 }
 
-export const createdAt = (iso: string): Mod<Challenge> => (c) => void (c.metadata.creationTimestamp = iso);
+export const createdAt =
+  (iso: string): Mod<Challenge> =>
+  (c) =>
+    void (c.metadata.creationTimestamp = iso);
 export const processing = (c: Challenge) => void (c.status = { ...c.status, processing: true });
-export const inState = (state: State): Mod<Challenge> => (c) => void (c.status = { ...c.status, state });
-export const ofType = (type: "HTTP-01" | "DNS-01"): Mod<Challenge> => (c) => void (c.spec.type = type);
-export const ownedBy = (o: Order): Mod<Challenge> => (c) =>
-  void (c.metadata.ownerReferences = [{ apiVersion: "acme.cert-manager.io/v1", kind: "Order", name: o.metadata.name!, uid: o.metadata.uid!, controller: true }]);
+export const inState =
+  (state: State): Mod<Challenge> =>
+  (c) =>
+    void (c.status = { ...c.status, state });
+export const ofType =
+  (type: "HTTP-01" | "DNS-01"): Mod<Challenge> =>
+  (c) =>
+    void (c.spec.type = type);
+export const ownedBy =
+  (o: Order): Mod<Challenge> =>
+  (c) =>
+    void (c.metadata.ownerReferences = [
+      {
+        apiVersion: "acme.cert-manager.io/v1",
+        kind: "Order",
+        name: o.metadata.name!,
+        uid: o.metadata.uid!,
+        controller: true,
+      },
+    ]);

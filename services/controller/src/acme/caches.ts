@@ -21,7 +21,11 @@ export const AcmeIndex = {
 export function buildAcmeCaches(client: KubeClient, clock: Clock, log: Logger): AcmeCaches {
   const common = { client, clock, log };
   return {
-    orders: new Informer<Order>({ ...common, resource: Resources.Order, indexers: { [AcmeIndex.ownerUID]: indexByOwnerUID } }),
+    orders: new Informer<Order>({
+      ...common,
+      resource: Resources.Order,
+      indexers: { [AcmeIndex.ownerUID]: indexByOwnerUID },
+    }),
     challenges: new Informer<Challenge>({
       ...common,
       resource: Resources.Challenge,
@@ -30,6 +34,8 @@ export function buildAcmeCaches(client: KubeClient, clock: Clock, log: Logger): 
   };
 }
 
-export function acmeInformers(c: AcmeCaches): Array<{ start(): void; stop(): Promise<void>; waitForSync(s?: AbortSignal): Promise<boolean> }> {
+export function acmeInformers(
+  c: AcmeCaches,
+): Array<{ start(): void; stop(): Promise<void>; waitForSync(s?: AbortSignal): Promise<boolean> }> {
   return [c.orders, c.challenges];
 }

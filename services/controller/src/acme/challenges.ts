@@ -24,12 +24,20 @@ import {
   type Challenge,
   type ChallengeStatus,
 } from "@certkeeper/api";
-import { formatTime, objectKey, splitKey, type EventType, type Reconcile, type ReconcileContext, type Result } from "@certkeeper/kube";
+import {
+  formatTime,
+  objectKey,
+  splitKey,
+  type EventType,
+  type Reconcile,
+  type ReconcileContext,
+  type Result,
+} from "@certkeeper/kube";
 import type { Deps } from "../context.ts";
 import type { ControllerRegistration } from "../registration.ts";
 import { writeStatus } from "../status.ts";
 import type { AcmeAuthorizationObject, AcmeClient } from "./client.ts";
-import { requireIssuer } from "./common.ts";
+import { onIssuerChange, requireIssuer } from "./common.ts";
 import type { AcmeDeps } from "./deps.ts";
 import { AuthorizationError, errorText, formatProblem, isClientError, ProblemType } from "./errors.ts";
 import { cleanupIngress, ensureIngress } from "./http01.ts";
@@ -39,7 +47,10 @@ import { isFinalState, toState } from "./states.ts";
 export const CHALLENGES_CONTROLLER = "challenges";
 
 type Ev = { type: EventType; reason: string; message: string };
-type Pub = { event: "presented" | "valid" | "invalid" | "errored" | "cleaned-up"; data: Record<string, unknown> };
+type Pub = {
+  event: "presented" | "valid" | "invalid" | "errored" | "cleaned-up";
+  data: Record<string, unknown>;
+};
 
 interface Outcome {
   status: ChallengeStatus;
@@ -52,7 +63,10 @@ interface Outcome {
 async function present(deps: Deps, acme: AcmeDeps, ch: Challenge): Promise<void> {
   await acme.solver.present(ch);
   if (acme.settings.http01Ingress && ch.spec.type === "HTTP-01") {
-    await ensureIngress(deps.client, ch, { name: acme.settings.http01SolverServiceName, port: acme.settings.http01SolverServicePort });
+    await ensureIngress(deps.client, ch, {
+      name: acme.settings.http01SolverServiceName,
+      port: acme.settings.http01SolverServicePort,
+    });
   }
 }
 
@@ -85,7 +99,13 @@ export function authorizationError(a: AcmeAuthorizationObject): AuthorizationErr
 }
 
 /** present → check → accept → wait: the work of one processing reconcile. */
-async function solve(deps: Deps, acme: AcmeDeps, client: AcmeClient, ch: Challenge, ctx: ReconcileContext): Promise<Outcome> {
+async function solve(
+  deps: Deps,
+  acme: AcmeDeps,
+  client: AcmeClient,
+  ch: Challenge,
+  ctx: ReconcileContext,
+): Promise<Outcome> {
   const out: Outcome = { status: { ...(ch.status ?? {}) }, events: [], publish: [] };
   const st = out.status;
   const type = ch.spec.type;
@@ -93,13 +113,21 @@ async function solve(deps: Deps, acme: AcmeDeps, client: AcmeClient, ch: Challen
     try {
       await present(deps, acme, ch);
     } catch (err) {
-      out.events.push({ type: "Warning", reason: "PresentError", message: `Error presenting challenge: ${errorText(err)}` });
+      out.events.push({
+        type: "Warning",
+        reason: "PresentError",
+        message: `Error presenting challenge: ${errorText(err)}`,
+      });
       throw err;
     }
     if (!st.presented) {
       st.presented = true;
       st.presentedAt = formatTime(deps.clock.now());
-      out.events.push({ type: "Normal", reason: "Presented", message: `Presented challenge using ${type} challenge mechanism` });
+      out.events.push({
+        type: "Normal",
+        reason: "Presented",
+        message: `Presented challenge using ${type} challenge mechanism`,
+      });
       out.publish.push({ event: "presented", data: { dnsName: ch.spec.dnsName, type } });
     }
 
@@ -132,17 +160,29 @@ async function solve(deps: Deps, acme: AcmeDeps, client: AcmeClient, ch: Challen
       return out;
     }
 
-    const authz = await client.waitAuthorization(ch.spec.authorizationURL, acme.settings.waitAuthorizationTimeoutMs, ctx.signal);
+    const authz = await client.waitAuthorization(
+      ch.spec.authorizationURL,
+      acme.settings.waitAuthorizationTimeoutMs,
+      ctx.signal,
+    );
     if (authz.status === "valid") {
       st.state = "valid";
       st.reason = "Successfully authorized domain";
-      out.events.push({ type: "Normal", reason: "DomainVerified", message: `Domain "${ch.spec.dnsName}" verified with "${type}" validation` });
+      out.events.push({
+        type: "Normal",
+        reason: "DomainVerified",
+        message: `Domain "${ch.spec.dnsName}" verified with "${type}" validation`,
+      });
       out.publish.push({ event: "valid", data: { dnsName: ch.spec.dnsName, type } });
     } else {
       const authErr = authorizationError(authz);
       st.state = toState(authz.status) ?? "invalid";
       st.reason = `Error accepting authorization: ${authErr.message}`;
-      out.events.push({ type: "Warning", reason: "Failed", message: `Accepting challenge authorization failed: ${authErr.message}` });
+      out.events.push({
+        type: "Warning",
+        reason: "Failed",
+        message: `Accepting challenge authorization failed: ${authErr.message}`,
+      });
       out.publish.push({ event: "invalid", data: { dnsName: ch.spec.dnsName, type, reason: st.reason } });
     }
   } catch (err) {
@@ -156,7 +196,8 @@ async function syncState(client: AcmeClient, ch: Challenge): Promise<Outcome> {
   try {
     const remote = await client.getChallenge(ch.spec.url);
     const state = toState(remote.status);
-    if (!state) throw new Error("could not determine acme challenge status. retrying after applying back-off");
+    if (!state)
+      throw new Error("could not determine acme challenge status. retrying after applying back-off");
     out.status.state = state;
     out.status.reason = remote.error?.detail ?? "";
   } catch (err) {
@@ -169,7 +210,11 @@ async function syncState(client: AcmeClient, ch: Challenge): Promise<Outcome> {
 }
 
 async function finish(deps: Deps, acme: AcmeDeps, ch: Challenge): Promise<Outcome> {
-  const out: Outcome = { status: { ...(ch.status ?? {}), presented: false, processing: false }, events: [], publish: [] };
+  const out: Outcome = {
+    status: { ...(ch.status ?? {}), presented: false, processing: false },
+    events: [],
+    publish: [],
+  };
   if (ch.status?.presented) {
     try {
       await cleanup(deps, acme, ch);
@@ -182,7 +227,12 @@ async function finish(deps: Deps, acme: AcmeDeps, ch: Challenge): Promise<Outcom
   return out;
 }
 
-async function setFinalizers(deps: Deps, acme: AcmeDeps, ch: Challenge, finalizers: string[]): Promise<Challenge> {
+async function setFinalizers(
+  deps: Deps,
+  acme: AcmeDeps,
+  ch: Challenge,
+  finalizers: string[],
+): Promise<Challenge> {
   const next = structuredClone(ch) as Challenge;
   next.metadata.finalizers = finalizers;
   const written = await deps.client.replace(Resources.Challenge, next);
@@ -190,7 +240,12 @@ async function setFinalizers(deps: Deps, acme: AcmeDeps, ch: Challenge, finalize
   return written;
 }
 
-async function handleDeletion(deps: Deps, acme: AcmeDeps, ch: Challenge, ctx: ReconcileContext): Promise<void> {
+async function handleDeletion(
+  deps: Deps,
+  acme: AcmeDeps,
+  ch: Challenge,
+  ctx: ReconcileContext,
+): Promise<void> {
   const fins = ch.metadata.finalizers ?? [];
   const ours = [ACME_CHALLENGE_FINALIZER, LEGACY_ACME_CHALLENGE_FINALIZER];
   if (!fins.some((f) => ours.includes(f))) return;
@@ -204,7 +259,12 @@ async function handleDeletion(deps: Deps, acme: AcmeDeps, ch: Challenge, ctx: Re
       deps.recorder.event(ch, "Warning", "CleanUpError", `Error cleaning up challenge: ${errorText(err)}`);
     }
   }
-  await setFinalizers(deps, acme, ch, fins.filter((f) => !ours.includes(f)));
+  await setFinalizers(
+    deps,
+    acme,
+    ch,
+    fins.filter((f) => !ours.includes(f)),
+  );
 }
 
 export function challengeReconciler(deps: Deps, acme: AcmeDeps): Reconcile {
@@ -216,7 +276,12 @@ export function challengeReconciler(deps: Deps, acme: AcmeDeps): Reconcile {
     const fins = ch.metadata.finalizers ?? [];
     if (fins.includes(LEGACY_ACME_CHALLENGE_FINALIZER)) {
       const migrated = fins.filter((f) => f !== LEGACY_ACME_CHALLENGE_FINALIZER);
-      ch = await setFinalizers(deps, acme, ch, migrated.includes(ACME_CHALLENGE_FINALIZER) ? migrated : [...migrated, ACME_CHALLENGE_FINALIZER]);
+      ch = await setFinalizers(
+        deps,
+        acme,
+        ch,
+        migrated.includes(ACME_CHALLENGE_FINALIZER) ? migrated : [...migrated, ACME_CHALLENGE_FINALIZER],
+      );
     }
     if (!ch.status?.processing) return;
     if (!(ch.metadata.finalizers ?? []).includes(ACME_CHALLENGE_FINALIZER)) {
@@ -233,7 +298,8 @@ export function challengeReconciler(deps: Deps, acme: AcmeDeps): Reconcile {
     }
     const written = await writeStatus(deps.client, acme.caches.challenges, "Challenge", ch, out.status);
     for (const e of out.events) deps.recorder.event(written, e.type, e.reason, e.message);
-    if (written !== ch) for (const p of out.publish) deps.lifecycle.publish("challenge", p.event, written, p.data);
+    if (written !== ch)
+      for (const p of out.publish) deps.lifecycle.publish("challenge", p.event, written, p.data);
     if (out.error) throw out.error;
     return out.result;
   };
@@ -247,6 +313,12 @@ export function challengeController(deps: Deps, acme: AcmeDeps): ControllerRegis
       const { challenges } = acme.caches;
       challenges.onAdd((c) => enqueue(objectKey(c)));
       challenges.onUpdate((_o, c) => enqueue(objectKey(c)));
+      onIssuerChange(deps, (refersToIt) => {
+        for (const c of challenges.list()) {
+          if (c.status?.processing && refersToIt(c.spec.issuerRef, c.metadata.namespace))
+            enqueue(objectKey(c));
+        }
+      });
     },
   };
 }

@@ -9,18 +9,20 @@
  *     AsyncLocalStorage context that the instrumented transport reads
  *   - metrics per HTTP attempt with cert-manager's action names
  *   - Link: rel="alternate" chains for preferredChain
+ *   - nonce reuse: acme-client fetches a fresh nonce (HEAD newNonce) before every signed request;
+ *     we keep the Replay-Nonce of each successful answer and hand it to the next request, which
+ *     saves one round trip per ACME call (a stale one costs a badNonce retry, which acme-client does)
  *
- *   call(action, fn) ──ALS ctx{agent, timeout, action}──▶ acme-client ──▶ axios ──▶ instrumented
- *        ▲                                                                            adapter
- *        └──── last response / transport error recorded in ctx ◀──────────────────────┘
+ *   call(action, fn) ──ctx{agent, timeout, action, nonces}──▶ acme-client ──▶ transport.ts
+ *        ▲                                                                        │
+ *        └──────── last response / transport error recorded in ctx ◀──────────────┘
  */
-import { AsyncLocalStorage } from "node:async_hooks";
 import { createHash } from "node:crypto";
 import { Agent } from "node:https";
-import { createRequire } from "node:module";
 import * as acme from "acme-client";
 import { AcmeProblemError, AcmeTimeoutError, AcmeTransportError, errorText, type Problem } from "./errors.ts";
-import { AcmeAction, urlLabels, type AcmeActionName, type AcmeClientMetrics } from "./metrics.ts";
+import { AcmeAction, type AcmeActionName, type AcmeClientMetrics } from "./metrics.ts";
+import { instrument, lastHeaders, runCall, type CallContext } from "./transport.ts";
 
 export interface AcmeIdentifier {
   type: "dns" | "ip";
@@ -67,76 +69,6 @@ export interface AcmeClientOptions {
   metrics?: AcmeClientMetrics;
 }
 
-interface HttpResponse {
-  status: number;
-  data: unknown;
-  headers: Record<string, unknown>;
-}
-
-interface CallContext {
-  action: AcmeActionName;
-  agent: Agent | undefined;
-  timeoutMs: number;
-  userAgent: string | undefined;
-  metrics: AcmeClientMetrics | undefined;
-  last?: { response?: HttpResponse; error?: unknown; url?: string };
-}
-
-type AxiosConfig = { url?: string; method?: string; httpsAgent?: unknown; timeout?: number; headers?: { set?(k: string, v: string): void } };
-type Adapter = (config: AxiosConfig) => Promise<HttpResponse>;
-
-const als = new AsyncLocalStorage<CallContext>();
-let instrumented = false;
-
-/**
- * Wraps acme-client's axios transport once per process. Outside a call() context requests pass
- * through untouched. acme-client's own retries on 5xx/429/no answer are shortened (3 attempts,
- * 1 s × attempt) so a reconcile does not sit for over a minute on a dead server.
- */
-function instrument(): void {
-  if (instrumented) return;
-  instrumented = true;
-  const acmeEntry = createRequire(import.meta.url).resolve("acme-client");
-  const axiosModule = createRequire(acmeEntry)("axios") as { getAdapter(name: string): Adapter };
-  const http = axiosModule.getAdapter("http");
-  const instance = acme.axios as unknown as { defaults: { adapter: unknown; acmeSettings: Record<string, number> } };
-  instance.defaults.acmeSettings.retryMaxAttempts = 3;
-  instance.defaults.acmeSettings.retryDefaultDelay = 1;
-  instance.defaults.adapter = async (config: AxiosConfig): Promise<HttpResponse> => {
-    const ctx = als.getStore();
-    if (!ctx) return http(config);
-    if (ctx.agent) config.httpsAgent = ctx.agent;
-    config.timeout = ctx.timeoutMs;
-    if (ctx.userAgent) config.headers?.set?.("User-Agent", ctx.userAgent);
-    const start = performance.now();
-    let status = 999;
-    try {
-      const res = await http(config);
-      status = res.status;
-      ctx.last = { response: res, url: config.url };
-      return res;
-    } catch (err) {
-      // acme-client makes axios reject every response (it validates statuses itself).
-      const res = (err as { response?: HttpResponse }).response;
-      if (res) {
-        status = res.status;
-        ctx.last = { response: res, url: config.url };
-      } else {
-        ctx.last = { error: err, url: config.url };
-      }
-      throw err;
-    } finally {
-      ctx.metrics?.observe({
-        ...urlLabels(config.url),
-        action: ctx.action,
-        method: (config.method ?? "get").toUpperCase(),
-        status: String(status),
-        seconds: (performance.now() - start) / 1000,
-      });
-    }
-  };
-}
-
 /** URLs of Link: <url>;rel="alternate" headers (RFC 8555 7.4.2). */
 export function alternateLinks(header: unknown): string[] {
   const values = Array.isArray(header) ? header.map(String) : header ? [String(header)] : [];
@@ -159,6 +91,7 @@ export class AcmeClient {
   private readonly client: acme.Client;
   private readonly agent: Agent | undefined;
   private readonly timeoutMs: number;
+  private readonly nonces: string[] = [];
 
   constructor(private readonly opts: AcmeClientOptions) {
     instrument();
@@ -166,7 +99,11 @@ export class AcmeClient {
     this.timeoutMs = opts.timeoutMs ?? 90_000;
     this.agent =
       opts.caBundlePEM || opts.skipTLSVerify
-        ? new Agent({ keepAlive: true, ...(opts.caBundlePEM ? { ca: opts.caBundlePEM } : {}), rejectUnauthorized: !opts.skipTLSVerify })
+        ? new Agent({
+            keepAlive: true,
+            ...(opts.caBundlePEM ? { ca: opts.caBundlePEM } : {}),
+            rejectUnauthorized: !opts.skipTLSVerify,
+          })
         : undefined;
     this.client = new acme.Client({
       directoryUrl: opts.directoryUrl,
@@ -174,6 +111,12 @@ export class AcmeClient {
       ...(opts.accountUrl ? { accountUrl: opts.accountUrl } : {}),
       ...(opts.eab ? { externalAccountBinding: { kid: opts.eab.keyID, hmacKey: opts.eab.hmacKey } } : {}),
     });
+    // acme-client 5's HttpClient (`client.http`) asks getNonce() before each signed request.
+    const http = (this.client as unknown as { http?: { getNonce?: () => Promise<string> } }).http;
+    if (http?.getNonce) {
+      const fresh = http.getNonce.bind(http);
+      http.getNonce = async () => this.nonces.pop() ?? fresh();
+    }
   }
 
   /** The account URL once registered (or as given). */
@@ -186,22 +129,50 @@ export class AcmeClient {
   }
 
   private async call<T>(action: AcmeActionName, fn: () => Promise<T>): Promise<T> {
-    const ctx: CallContext = { action, agent: this.agent, timeoutMs: this.timeoutMs, userAgent: this.opts.userAgent, metrics: this.opts.metrics };
+    const ctx: CallContext = {
+      action,
+      agent: this.agent,
+      timeoutMs: this.timeoutMs,
+      userAgent: this.opts.userAgent,
+      metrics: this.opts.metrics,
+      nonces: this.nonces,
+    };
     try {
-      return await als.run(ctx, fn);
+      return await runCall(ctx, fn);
     } catch (err) {
       const res = ctx.last?.response;
-      if (res && res.status >= 400) throw new AcmeProblemError(res.status, res.data as Problem | undefined, ctx.last?.url);
-      if (ctx.last?.error) throw new AcmeTransportError(`${ctx.last.url ?? this.directoryUrl}: ${errorText(ctx.last.error)}`, { cause: ctx.last.error });
+      if (res && res.status >= 400)
+        throw new AcmeProblemError(res.status, res.data as Problem | undefined, ctx.last?.url);
+      if (ctx.last?.error)
+        throw new AcmeTransportError(`${ctx.last.url ?? this.directoryUrl}: ${errorText(ctx.last.error)}`, {
+          cause: ctx.last.error,
+        });
       throw new AcmeTransportError(errorText(err), { cause: err });
     }
   }
 
-  /** newAccount with ToS agreed; an account that already exists for the key is adopted (and its contact updated). */
+  /**
+   * newAccount with ToS agreed. An account that already exists for the key (200) is adopted and
+   * read back with POST-as-GET, as cert-manager does; its contact is left for updateContact.
+   * (acme-client's createAccount would send an update instead, which an account without email
+   * turns into the "empty update" servers refuse.)
+   */
   async registerAccount(email: string | undefined): Promise<{ uri: string; contact: string[] }> {
     return this.call(AcmeAction.registerAccount, async () => {
       const contact = mailto(email);
-      const account = await this.client.createAccount({ termsOfServiceAgreed: true, ...(contact ? { contact } : {}) });
+      const data = { termsOfServiceAgreed: true, ...(contact ? { contact } : {}) };
+      const api = (
+        this.client as unknown as {
+          api?: { createAccount(d: object): Promise<{ status: number; data: { contact?: string[] } }> };
+        }
+      ).api;
+      let account: { contact?: string[] };
+      if (api?.createAccount) {
+        const resp = await api.createAccount(data);
+        account = resp.status === 200 ? await this.client.updateAccount({}) : resp.data;
+      } else {
+        account = await this.client.createAccount(data);
+      }
       return { uri: this.client.getAccountUrl(), contact: account.contact ?? [] };
     });
   }
@@ -213,15 +184,23 @@ export class AcmeClient {
     });
   }
 
-  async newOrder(identifiers: AcmeIdentifier[], extra: { notAfter?: string; profile?: string } = {}): Promise<AcmeOrderObject> {
+  async newOrder(
+    identifiers: AcmeIdentifier[],
+    extra: { notAfter?: string; profile?: string } = {},
+  ): Promise<AcmeOrderObject> {
     return this.call(AcmeAction.authorizeOrder, async () => {
-      const order = await this.client.createOrder({ identifiers, ...extra } as Parameters<acme.Client["createOrder"]>[0]);
+      const order = await this.client.createOrder({ identifiers, ...extra } as Parameters<
+        acme.Client["createOrder"]
+      >[0]);
       return order as unknown as AcmeOrderObject;
     });
   }
 
   async getOrder(url: string, action: AcmeActionName = AcmeAction.getOrder): Promise<AcmeOrderObject> {
-    return this.call(action, async () => (await this.client.getOrder({ url } as acme.Order)) as unknown as AcmeOrderObject);
+    return this.call(
+      action,
+      async () => (await this.client.getOrder({ url } as acme.Order)) as unknown as AcmeOrderObject,
+    );
   }
 
   /** POST-as-GET of one URL (acme-client has no single-object getter; getAuthorizations does exactly that). */
@@ -230,7 +209,10 @@ export class AcmeClient {
     return obj as unknown as T;
   }
 
-  async getAuthorization(url: string, action: AcmeActionName = AcmeAction.getAuthorization): Promise<AcmeAuthorizationObject> {
+  async getAuthorization(
+    url: string,
+    action: AcmeActionName = AcmeAction.getAuthorization,
+  ): Promise<AcmeAuthorizationObject> {
     return this.call(action, () => this.postAsGet<AcmeAuthorizationObject>(url));
   }
 
@@ -240,7 +222,9 @@ export class AcmeClient {
 
   async acceptChallenge(url: string): Promise<AcmeChallengeObject> {
     return this.call(AcmeAction.acceptChallenge, async () => {
-      const ch = await this.client.completeChallenge({ url } as Parameters<acme.Client["completeChallenge"]>[0]);
+      const ch = await this.client.completeChallenge({ url } as Parameters<
+        acme.Client["completeChallenge"]
+      >[0]);
       return ch as unknown as AcmeChallengeObject;
     });
   }
@@ -258,19 +242,33 @@ export class AcmeClient {
     let links: string[] = [];
     const first = await this.call(AcmeAction.fetchCert, async () => {
       const pem = await this.client.getCertificate({ status: "valid", certificate: certURL } as acme.Order);
-      links = withAlternates ? alternateLinks(als.getStore()?.last?.response?.headers?.link) : [];
+      links = withAlternates ? alternateLinks(lastHeaders()?.link) : [];
       return pem;
     });
     const chains = [first];
     for (const url of links) {
-      chains.push(await this.call(AcmeAction.fetchCert, () => this.client.getCertificate({ status: "valid", certificate: url } as acme.Order)));
+      chains.push(
+        await this.call(AcmeAction.fetchCert, () =>
+          this.client.getCertificate({ status: "valid", certificate: url } as acme.Order),
+        ),
+      );
     }
     return { chains };
   }
 
   /** Polls the authorization until it leaves pending/processing, at most `timeoutMs`. */
-  async waitAuthorization(url: string, timeoutMs: number, signal?: AbortSignal): Promise<AcmeAuthorizationObject> {
-    return this.poll(() => this.getAuthorization(url, AcmeAction.waitAuthorization), ["pending", "processing"], timeoutMs, signal, url);
+  async waitAuthorization(
+    url: string,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<AcmeAuthorizationObject> {
+    return this.poll(
+      () => this.getAuthorization(url, AcmeAction.waitAuthorization),
+      ["pending", "processing"],
+      timeoutMs,
+      signal,
+      url,
+    );
   }
 
   /** Polls the order while it is `processing` (after finalize), at most `timeoutMs`. */
@@ -300,7 +298,9 @@ export class AcmeClient {
 
   /** HTTP-01: token.thumbprint. DNS-01: base64url(SHA-256(keyAuthorization)). */
   async keyAuthorization(token: string, type: "HTTP-01" | "DNS-01"): Promise<string> {
-    const keyAuth = await this.client.getChallengeKeyAuthorization({ type: "http-01", token } as Parameters<acme.Client["completeChallenge"]>[0]);
+    const keyAuth = await this.client.getChallengeKeyAuthorization({ type: "http-01", token } as Parameters<
+      acme.Client["completeChallenge"]
+    >[0]);
     return type === "HTTP-01" ? keyAuth : createHash("sha256").update(keyAuth).digest("base64url");
   }
 }

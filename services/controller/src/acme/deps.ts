@@ -88,6 +88,7 @@ export interface AcmeDeps {
   selfCheck?: (ch: Challenge, signal?: AbortSignal) => Promise<void>;
 }
 
+/** The controller is not connected to NATS, so the acme-solver cannot be asked to present or clean up; retried. */
 export class SolverUnavailableError extends Error {
   readonly code = "CK_ACME_SOLVER_UNAVAILABLE";
   override name = "SolverUnavailableError";
@@ -110,14 +111,28 @@ function resourceOf(ch: Challenge) {
  * of the queue group. Only the HTTP-01 key authorization travels (public by design).
  */
 export function natsChallengeSolver(getBus: () => Bus | undefined, timeoutMs = 5000): ChallengeSolver {
-  const send = async (ch: Challenge, verb: "present" | "cleanup", data: PresentChallenge | CleanupChallenge) => {
+  const send = async (
+    ch: Challenge,
+    verb: "present" | "cleanup",
+    data: PresentChallenge | CleanupChallenge,
+  ) => {
     const bus = getBus();
     if (!bus) throw new SolverUnavailableError("not connected to NATS: cannot reach the acme-solver");
     const env = makeEnvelope(schemaName("challenge", verb), resourceOf(ch), { ...data });
-    await sendCommand(bus, commandSubject("challenge", ch.metadata.uid!, verb), env, { timeoutMs, replySchema: CommandReplySchema });
+    await sendCommand(bus, commandSubject("challenge", ch.metadata.uid!, verb), env, {
+      timeoutMs,
+      replySchema: CommandReplySchema,
+    });
   };
   return {
-    present: (ch) => send(ch, "present", { type: ch.spec.type, dnsName: ch.spec.dnsName, token: ch.spec.token, key: ch.spec.key }),
-    cleanup: (ch) => send(ch, "cleanup", { type: ch.spec.type, dnsName: ch.spec.dnsName, token: ch.spec.token }),
+    present: (ch) =>
+      send(ch, "present", {
+        type: ch.spec.type,
+        dnsName: ch.spec.dnsName,
+        token: ch.spec.token,
+        key: ch.spec.key,
+      }),
+    cleanup: (ch) =>
+      send(ch, "cleanup", { type: ch.spec.type, dnsName: ch.spec.dnsName, token: ch.spec.token }),
   };
 }

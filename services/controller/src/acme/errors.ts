@@ -17,6 +17,7 @@ export const ProblemType = {
   unauthorized: "urn:ietf:params:acme:error:unauthorized",
 } as const;
 
+/** Base class of the ACME layer's errors. */
 export class AcmeError extends Error {
   readonly code: string = "CK_ACME_ERROR";
   override name = "AcmeError";
@@ -39,6 +40,7 @@ export function formatProblem(status: number, p: Problem | undefined): string {
   return s;
 }
 
+/** The ACME server answered with an RFC 7807 problem (status, type, detail); a 4xx marks the Order or Challenge errored. */
 export class AcmeProblemError extends AcmeError {
   override readonly code = "CK_ACME_PROBLEM";
   override name = "AcmeProblemError";
@@ -58,21 +60,25 @@ export class AcmeProblemError extends AcmeError {
   }
 }
 
+/** No answer from the ACME server (DNS, TLS, connection, timeout); retried with backoff. */
 export class AcmeTransportError extends AcmeError {
   override readonly code = "CK_ACME_TRANSPORT";
   override name = "AcmeTransportError";
 }
 
+/** Gave up waiting for the ACME server to move an authorization or order out of pending/processing; retried. */
 export class AcmeTimeoutError extends AcmeError {
   override readonly code = "CK_ACME_TIMEOUT";
   override name = "AcmeTimeoutError";
 }
 
+/** The issuer has no registered, usable ACME account yet (not Ready, or its key changed); retried until it has. */
 export class AcmeClientNotReadyError extends AcmeError {
   override readonly code = "CK_ACME_CLIENT_NOT_READY";
   override name = "AcmeClientNotReadyError";
 }
 
+/** An authorization ended invalid, expired, deactivated or revoked; the Challenge becomes invalid with a Failed event. */
 export class AuthorizationError extends AcmeError {
   override readonly code = "CK_ACME_AUTHORIZATION";
   override name = "AuthorizationError";

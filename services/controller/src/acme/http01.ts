@@ -70,7 +70,11 @@ export function solverLabels(ch: Challenge): Record<string, string> {
 export const solverPath = (token: string) => `${HTTP01_CHALLENGE_PATH}/${token}`;
 
 function pathFor(ch: Challenge, svc: SolverService): IngressPath {
-  return { path: solverPath(ch.spec.token), pathType: "Exact", backend: { service: { name: svc.name, port: { number: svc.port } } } };
+  return {
+    path: solverPath(ch.spec.token),
+    pathType: "Exact",
+    backend: { service: { name: svc.name, port: { number: svc.port } } },
+  };
 }
 
 function ingressConfig(ch: Challenge): ACMEChallengeSolverHTTP01Ingress | undefined {
@@ -95,12 +99,21 @@ export function buildSolverIngress(ch: Challenge, svc: SolverService): Ingress {
       labels: { ...solverLabels(ch), ...(template?.labels ?? {}) },
       annotations: { ...annotations, ...(template?.annotations ?? {}) },
       ownerReferences: [
-        { apiVersion: ACME_API_VERSION, kind: "Challenge", name: ch.metadata.name!, uid: ch.metadata.uid!, controller: true, blockOwnerDeletion: true },
+        {
+          apiVersion: ACME_API_VERSION,
+          kind: "Challenge",
+          name: ch.metadata.name!,
+          uid: ch.metadata.uid!,
+          controller: true,
+          blockOwnerDeletion: true,
+        },
       ],
     },
     spec: {
       ...(cfg.ingressClassName ? { ingressClassName: cfg.ingressClassName } : {}),
-      rules: [{ ...(isIP(ch.spec.dnsName) ? {} : { host: ch.spec.dnsName }), http: { paths: [pathFor(ch, svc)] } }],
+      rules: [
+        { ...(isIP(ch.spec.dnsName) ? {} : { host: ch.spec.dnsName }), http: { paths: [pathFor(ch, svc)] } },
+      ],
     },
   };
 }
@@ -119,7 +132,8 @@ export function withChallengePath(ing: Ingress, ch: Challenge, svc: SolverServic
   const i = paths.findIndex((p) => p.path === add.path);
   if (i >= 0) {
     const p = paths[i]!;
-    if (p.backend?.service?.name === svc.name && p.backend.service.port?.number === svc.port) return undefined;
+    if (p.backend?.service?.name === svc.name && p.backend.service.port?.number === svc.port)
+      return undefined;
     paths[i] = add;
   } else {
     paths.unshift(add);
@@ -152,7 +166,10 @@ const selector = (ch: Challenge) =>
     .join(",");
 
 async function ownedIngresses(client: KubeClient, ch: Challenge): Promise<Ingress[]> {
-  const list = await client.list<Ingress>(IngressResource, { namespace: ch.metadata.namespace!, labelSelector: selector(ch) });
+  const list = await client.list<Ingress>(IngressResource, {
+    namespace: ch.metadata.namespace!,
+    labelSelector: selector(ch),
+  });
   return list.items.filter((i) => owned(i, ch));
 }
 
@@ -168,9 +185,14 @@ export async function ensureIngress(client: KubeClient, ch: Challenge, svc: Solv
     return;
   }
   const existing = await ownedIngresses(client, ch);
-  const good = existing.filter((i) => i.spec.rules?.[0]?.http?.paths?.[0]?.backend?.service?.name === svc.name);
+  const good = existing.filter(
+    (i) => i.spec.rules?.[0]?.http?.paths?.[0]?.backend?.service?.name === svc.name,
+  );
   if (existing.length === 1 && good.length === 1) return;
-  for (const i of existing) await client.delete(IngressResource, ns, i.metadata.name!).catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e)));
+  for (const i of existing)
+    await client
+      .delete(IngressResource, ns, i.metadata.name!)
+      .catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e)));
   await client.create(IngressResource, buildSolverIngress(ch, svc));
 }
 
@@ -192,6 +214,8 @@ export async function cleanupIngress(client: KubeClient, ch: Challenge): Promise
     return;
   }
   for (const i of await ownedIngresses(client, ch)) {
-    await client.delete(IngressResource, ns, i.metadata.name!).catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e)));
+    await client
+      .delete(IngressResource, ns, i.metadata.name!)
+      .catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e)));
   }
 }

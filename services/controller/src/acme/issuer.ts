@@ -22,12 +22,33 @@ import {
   type Issuer,
   type IssuerStatus,
 } from "@certkeeper/api";
-import { CoreResources, isAlreadyExists, objectKey, splitKey, type Informer, type KubeObject, type Reconcile, type Result } from "@certkeeper/kube";
+import {
+  CoreResources,
+  isAlreadyExists,
+  objectKey,
+  splitKey,
+  type Informer,
+  type KubeObject,
+  type Reconcile,
+  type Result,
+} from "@certkeeper/kube";
 import type { Deps } from "../context.ts";
-import { issuerConfigErrors, issuerSecretNamespace, issuerTypeOf, type IssuerKind, type ResolvedIssuer } from "../issuers/types.ts";
+import {
+  issuerConfigErrors,
+  issuerSecretNamespace,
+  issuerTypeOf,
+  type IssuerKind,
+  type ResolvedIssuer,
+} from "../issuers/types.ts";
 import type { ControllerRegistration } from "../registration.ts";
 import { getCondition, writeStatus, withCondition } from "../status.ts";
-import { accountKeySecret, generateAccountKey, privateKeySelector, readAccountKey, type AccountKey } from "./account.ts";
+import {
+  accountKeySecret,
+  generateAccountKey,
+  privateKeySelector,
+  readAccountKey,
+  type AccountKey,
+} from "./account.ts";
 import type { AcmeDeps } from "./deps.ts";
 import { errorText, isClientError } from "./errors.ts";
 
@@ -39,21 +60,27 @@ export const AccountMessage = {
   verificationFailed: "Failed to verify ACME account: ",
   updateFailed: "Failed to update ACME account:",
   registered: "The ACME account was registered with the ACME server",
-  noSecretGenerationDisabled: "the ACME issuer config has 'disableAccountKeyGeneration' set to true, but the secret was not found: ",
+  noSecretGenerationDisabled:
+    "the ACME issuer config has 'disableAccountKeyGeneration' set to true, but the secret was not found: ",
   invalidPrivateKey: "Account private key is invalid: ",
 } as const;
 
 const V1_TO_V2: Record<string, string> = {
   "https://acme-v01.api.letsencrypt.org/directory": "https://acme-v02.api.letsencrypt.org/directory",
-  "https://acme-staging.api.letsencrypt.org/directory": "https://acme-staging-v02.api.letsencrypt.org/directory",
+  "https://acme-staging.api.letsencrypt.org/directory":
+    "https://acme-staging-v02.api.letsencrypt.org/directory",
   "https://acme-v01.api.letsencrypt.org/directory/": "https://acme-v02.api.letsencrypt.org/directory",
-  "https://acme-staging.api.letsencrypt.org/directory/": "https://acme-staging-v02.api.letsencrypt.org/directory",
+  "https://acme-staging.api.letsencrypt.org/directory/":
+    "https://acme-staging-v02.api.letsencrypt.org/directory",
 };
 
 /** Pure: the v1 → v2 message, or undefined for any other server. */
 export function v1ServerMessage(server: string): string | undefined {
   const v2 = V1_TO_V2[server];
-  return v2 && `Your ACME server URL is set to a v1 endpoint (${server}). You should update the spec.acme.server field to "${v2}"`;
+  return (
+    v2 &&
+    `Your ACME server URL is set to a v1 endpoint (${server}). You should update the spec.acme.server field to "${v2}"`
+  );
 }
 
 const hostOf = (url: string | undefined) => {
@@ -89,7 +116,13 @@ interface Verdict {
   retry?: Error;
 }
 
-const notReady = (reason: string, message: string, retry?: Error): Verdict => ({ ready: false, reason, message, warn: true, ...(retry ? { retry } : {}) });
+const notReady = (reason: string, message: string, retry?: Error): Verdict => ({
+  ready: false,
+  reason,
+  message,
+  warn: true,
+  ...(retry ? { retry } : {}),
+});
 
 /** Pure: the issuer status for a verdict. */
 export function acmeIssuerStatus(issuer: Issuer | ClusterIssuer, v: Verdict, now: Date): IssuerStatus {
@@ -97,13 +130,23 @@ export function acmeIssuerStatus(issuer: Issuer | ClusterIssuer, v: Verdict, now
   if (v.acme !== undefined) status.acme = v.acme;
   status.conditions = withCondition(
     issuer.status?.conditions,
-    { type: "Ready", status: v.ready ? "True" : "False", reason: v.reason, message: v.message, observedGeneration: issuer.metadata.generation },
+    {
+      type: "Ready",
+      status: v.ready ? "True" : "False",
+      reason: v.reason,
+      message: v.message,
+      observedGeneration: issuer.metadata.generation,
+    },
     now,
   );
   return status;
 }
 
-async function loadOrCreateKey(deps: Deps, r: ResolvedIssuer, ns: string): Promise<{ key: AccountKey; generated: boolean } | Verdict> {
+async function loadOrCreateKey(
+  deps: Deps,
+  r: ResolvedIssuer,
+  ns: string,
+): Promise<{ key: AccountKey; generated: boolean } | Verdict> {
   const spec = r.issuer.spec.acme!;
   const sel = privateKeySelector(spec);
   const read = readAccountKey(await deps.caches.secrets.getSecret(ns, sel.name), sel.key);
@@ -111,9 +154,15 @@ async function loadOrCreateKey(deps: Deps, r: ResolvedIssuer, ns: string): Promi
     case "ok":
       return { key: read.key, generated: false };
     case "invalid":
-      return notReady(IssuerReason.ErrVerifyACMEAccount, `${AccountMessage.invalidPrivateKey}${read.message}`);
+      return notReady(
+        IssuerReason.ErrVerifyACMEAccount,
+        `${AccountMessage.invalidPrivateKey}${read.message}`,
+      );
     case "notRSA":
-      return notReady(IssuerReason.ErrVerifyACMEAccount, `ACME private key in "${sel.name}" is not of type RSA`);
+      return notReady(
+        IssuerReason.ErrVerifyACMEAccount,
+        `ACME private key in "${sel.name}" is not of type RSA`,
+      );
     case "missing": {
       if (spec.disableAccountKeyGeneration) {
         const msg = `${AccountMessage.verificationFailed}${AccountMessage.noSecretGenerationDisabled}secrets "${sel.name}" not found`;
@@ -126,25 +175,37 @@ async function loadOrCreateKey(deps: Deps, r: ResolvedIssuer, ns: string): Promi
       } catch (err) {
         // Someone else created it meanwhile: read theirs on the next pass.
         if (isAlreadyExists(err)) throw err;
-        return notReady(IssuerReason.ErrRegisterACMEAccount, `${AccountMessage.registrationFailed}${errorText(err)}`, err as Error);
+        return notReady(
+          IssuerReason.ErrRegisterACMEAccount,
+          `${AccountMessage.registrationFailed}${errorText(err)}`,
+          err as Error,
+        );
       }
       return { key, generated: true };
     }
   }
 }
 
-async function readEABKey(deps: Deps, r: ResolvedIssuer, ns: string): Promise<{ keyID: string; hmacKey: string } | Verdict | undefined> {
+async function readEABKey(
+  deps: Deps,
+  r: ResolvedIssuer,
+  ns: string,
+): Promise<{ keyID: string; hmacKey: string } | Verdict | undefined> {
   const eab = r.issuer.spec.acme!.externalAccountBinding;
   if (!eab) return undefined;
   const name = eab.keySecretRef.name;
   const dataKey = eab.keySecretRef.key ?? "";
   const secret = await deps.caches.secrets.getSecret(ns, name);
-  const fail = (why: string) => notReady(IssuerReason.ErrRegisterACMEAccount, `${AccountMessage.registrationFailed}${why}`);
-  if (!secret) return fail(`failed to get External Account Binding key from secret: secrets "${name}" not found`);
+  const fail = (why: string) =>
+    notReady(IssuerReason.ErrRegisterACMEAccount, `${AccountMessage.registrationFailed}${why}`);
+  if (!secret)
+    return fail(`failed to get External Account Binding key from secret: secrets "${name}" not found`);
   const raw = secret.data?.[dataKey];
-  if (!raw) return fail(`failed to find external account binding key data in Secret "${name}" at index "${dataKey}"`);
+  if (!raw)
+    return fail(`failed to find external account binding key data in Secret "${name}" at index "${dataKey}"`);
   const text = Buffer.from(raw, "base64").toString("utf8").trim();
-  if (!/^[A-Za-z0-9_-]+$/.test(text)) return fail("failed to decode external account binding key data: illegal base64url data");
+  if (!/^[A-Za-z0-9_-]+$/.test(text))
+    return fail("failed to decode external account binding key data: illegal base64url data");
   return { keyID: eab.keyID, hmacKey: text };
 }
 
@@ -154,7 +215,10 @@ async function evaluate(deps: Deps, acme: AcmeDeps, r: ResolvedIssuer): Promise<
   const v1 = v1ServerMessage(spec.server);
   if (v1) return { ready: false, reason: IssuerReason.InvalidConfig, message: v1 };
   if (!hostOf(spec.server)) {
-    return notReady(IssuerReason.InvalidURL, `Failed to parse existing ACME server URI "${spec.server}": invalid URL`);
+    return notReady(
+      IssuerReason.InvalidURL,
+      `Failed to parse existing ACME server URI "${spec.server}": invalid URL`,
+    );
   }
   const ns = issuerSecretNamespace(r, deps.settings.clusterResourceNamespace);
   const loaded = await loadOrCreateKey(deps, r, ns);
@@ -175,7 +239,11 @@ async function evaluate(deps: Deps, acme: AcmeDeps, r: ResolvedIssuer): Promise<
     account = await client.registerAccount(spec.email);
   } catch (err) {
     const msg = `${AccountMessage.registrationFailed}${errorText(err)}`;
-    return notReady(IssuerReason.ErrRegisterACMEAccount, msg, isClientError(err) ? undefined : (err as Error));
+    return notReady(
+      IssuerReason.ErrRegisterACMEAccount,
+      msg,
+      isClientError(err) ? undefined : (err as Error),
+    );
   }
   let registered = account.contact[0]?.replace(/^mailto:/, "") ?? "";
   if (registered !== (spec.email ?? "")) {
@@ -184,7 +252,11 @@ async function evaluate(deps: Deps, acme: AcmeDeps, r: ResolvedIssuer): Promise<
       registered = spec.email ?? "";
     } catch (err) {
       const msg = `${AccountMessage.updateFailed}${errorText(err)}`;
-      return notReady(IssuerReason.ErrUpdateACMEAccount, msg, isClientError(err) ? undefined : (err as Error));
+      return notReady(
+        IssuerReason.ErrUpdateACMEAccount,
+        msg,
+        isClientError(err) ? undefined : (err as Error),
+      );
     }
   }
   acme.accounts.put(uid, spec, key, account.uri, client);
@@ -220,7 +292,8 @@ const ISSUER: KindSpec<Issuer> = {
     const { namespace, name } = splitKey(key);
     return d.caches.issuers.get(namespace, name);
   },
-  bySecret: (d, s) => d.caches.issuers.list(s.metadata.namespace ?? "").filter((i) => usesSecret(i, s.metadata.name)),
+  bySecret: (d, s) =>
+    d.caches.issuers.list(s.metadata.namespace ?? "").filter((i) => usesSecret(i, s.metadata.name)),
 };
 
 const CLUSTER_ISSUER: KindSpec<ClusterIssuer> = {
@@ -230,7 +303,9 @@ const CLUSTER_ISSUER: KindSpec<ClusterIssuer> = {
   informer: (d) => d.caches.clusterIssuers,
   get: (d, key) => d.caches.clusterIssuers.get(undefined, splitKey(key).name),
   bySecret: (d, s) =>
-    s.metadata.namespace === d.settings.clusterResourceNamespace ? d.caches.clusterIssuers.list().filter((i) => usesSecret(i, s.metadata.name)) : [],
+    s.metadata.namespace === d.settings.clusterResourceNamespace
+      ? d.caches.clusterIssuers.list().filter((i) => usesSecret(i, s.metadata.name))
+      : [],
 };
 
 function reconciler<T extends Issuer | ClusterIssuer>(deps: Deps, acme: AcmeDeps, k: KindSpec<T>): Reconcile {
@@ -243,13 +318,25 @@ function reconciler<T extends Issuer | ClusterIssuer>(deps: Deps, acme: AcmeDeps
     if (issuerConfigErrors(issuer.spec).length > 0 || issuerTypeOf(issuer.spec) !== "acme") return;
     const verdict = await evaluate(deps, acme, { kind: k.kind, issuer });
     const before = getCondition(issuer.status?.conditions, "Ready");
-    const written = await writeStatus(deps.client, k.informer(deps), k.kind, issuer, acmeIssuerStatus(issuer, verdict, deps.clock.now()));
+    const written = await writeStatus(
+      deps.client,
+      k.informer(deps),
+      k.kind,
+      issuer,
+      acmeIssuerStatus(issuer, verdict, deps.clock.now()),
+    );
     if (written !== issuer) {
       const after = getCondition(written.status?.conditions, "Ready");
-      const changed = before?.status !== after?.status || before?.reason !== after?.reason || before?.message !== after?.message;
+      const changed =
+        before?.status !== after?.status ||
+        before?.reason !== after?.reason ||
+        before?.message !== after?.message;
       if (changed && verdict.warn) deps.recorder.event(written, "Warning", verdict.reason, verdict.message);
       if (after && before?.status !== after.status) {
-        deps.lifecycle.publish(k.subject, after.status === "True" ? "ready" : "not-ready", written, { reason: after.reason, message: after.message });
+        deps.lifecycle.publish(k.subject, after.status === "True" ? "ready" : "not-ready", written, {
+          reason: after.reason,
+          message: after.message,
+        });
       }
     }
     if (verdict.retry) throw verdict.retry;
@@ -257,7 +344,10 @@ function reconciler<T extends Issuer | ClusterIssuer>(deps: Deps, acme: AcmeDeps
   };
 }
 
-function watches<T extends Issuer | ClusterIssuer>(deps: Deps, k: KindSpec<T>): (enqueue: (key: string) => void) => void {
+function watches<T extends Issuer | ClusterIssuer>(
+  deps: Deps,
+  k: KindSpec<T>,
+): (enqueue: (key: string) => void) => void {
   return (enqueue) => {
     const inf = k.informer(deps);
     inf.onAdd((i) => enqueue(objectKey(i)));
@@ -274,10 +364,18 @@ function watches<T extends Issuer | ClusterIssuer>(deps: Deps, k: KindSpec<T>): 
 
 /** Readiness of ACME Issuers (`issuers-acme`). */
 export function acmeIssuerController(deps: Deps, acme: AcmeDeps): ControllerRegistration {
-  return { name: ACME_ISSUERS_CONTROLLER, reconcile: reconciler(deps, acme, ISSUER), watches: watches(deps, ISSUER) };
+  return {
+    name: ACME_ISSUERS_CONTROLLER,
+    reconcile: reconciler(deps, acme, ISSUER),
+    watches: watches(deps, ISSUER),
+  };
 }
 
 /** Readiness of ACME ClusterIssuers (`clusterissuers-acme`). */
 export function acmeClusterIssuerController(deps: Deps, acme: AcmeDeps): ControllerRegistration {
-  return { name: ACME_CLUSTER_ISSUERS_CONTROLLER, reconcile: reconciler(deps, acme, CLUSTER_ISSUER), watches: watches(deps, CLUSTER_ISSUER) };
+  return {
+    name: ACME_CLUSTER_ISSUERS_CONTROLLER,
+    reconcile: reconciler(deps, acme, CLUSTER_ISSUER),
+    watches: watches(deps, CLUSTER_ISSUER),
+  };
 }

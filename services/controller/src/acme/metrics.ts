@@ -6,8 +6,12 @@
  *
  * One observation per HTTP attempt (retries included); status is "999" when no response came.
  * The app registers them on the controller's registry with registerAcmeClientMetrics(registry).
+ *
+ * Also `certmanager_certificate_challenge_status{status,domain,reason,processing,name,namespace,type}`,
+ * read from the Challenge cache at scrape time: one series per state, 1 for the current one.
  */
-import { Counter, Summary, type Registry } from "prom-client";
+import type { Challenge } from "@certkeeper/api";
+import { Counter, Gauge, Summary, type Registry } from "prom-client";
 
 /** cert-manager's action label values. */
 export const AcmeAction = {
@@ -82,4 +86,43 @@ export function urlLabels(url: string | undefined): { scheme: string; host: stri
   } catch {
     return { scheme: "", host: "" };
   }
+}
+
+const CHALLENGE_STATES = [
+  "valid",
+  "ready",
+  "pending",
+  "processing",
+  "invalid",
+  "expired",
+  "errored",
+] as const;
+
+/** certmanager_certificate_challenge_status, computed from the Challenge cache on each scrape. */
+export function registerChallengeStatusMetric(registry: Registry, challenges: { list(): Challenge[] }): void {
+  new Gauge({
+    name: "certmanager_certificate_challenge_status",
+    help: "The status of certificate challenges",
+    labelNames: ["status", "domain", "reason", "processing", "name", "namespace", "type"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const ch of challenges.list()) {
+        for (const status of CHALLENGE_STATES) {
+          this.set(
+            {
+              status,
+              domain: ch.spec.dnsName,
+              reason: ch.status?.reason ?? "",
+              processing: String(ch.status?.processing ?? false),
+              name: ch.metadata.name ?? "",
+              namespace: ch.metadata.namespace ?? "",
+              type: ch.spec.type,
+            },
+            ch.status?.state === status ? 1 : 0,
+          );
+        }
+      }
+    },
+  });
 }

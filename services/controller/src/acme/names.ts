@@ -37,7 +37,9 @@ export function dnsSafeShorten(name: string, max = 52): string {
 export function sortedJSON(v: unknown): string {
   return JSON.stringify(v, (_k, val: unknown) =>
     val && typeof val === "object" && !Array.isArray(val)
-      ? Object.fromEntries(Object.entries(val as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      ? Object.fromEntries(
+          Object.entries(val as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+        )
       : val,
   );
 }
@@ -90,6 +92,9 @@ export function challengeSpecHashInput(spec: Omit<ChallengeSpec, "key"> & { key?
   ]);
 }
 
-export function challengeName(orderName: string, spec: Omit<ChallengeSpec, "key"> & { key?: string }): string {
+export function challengeName(
+  orderName: string,
+  spec: Omit<ChallengeSpec, "key"> & { key?: string },
+): string {
   return computeName(orderName, challengeSpecHashInput(spec));
 }

@@ -55,9 +55,15 @@ export function applyIngressOverrides(order: Order, solver: ACMEChallengeSolver)
   const clsName = a["acme.cert-manager.io/http01-override-ingress-ingressclassname"];
   const set = [name, cls, clsName].filter((v) => v !== undefined);
   if (set.length === 0) return solver;
-  if (set.length > 1) throw new Error("may not specify more than one of: name, class, ingressClassName override annotations");
+  if (set.length > 1)
+    throw new Error("may not specify more than one of: name, class, ingressClassName override annotations");
   const { name: _n, class: _c, ingressClassName: _i, ...rest } = ingress;
-  const next = { ...rest, ...(name !== undefined ? { name } : {}), ...(cls !== undefined ? { class: cls } : {}), ...(clsName !== undefined ? { ingressClassName: clsName } : {}) };
+  const next = {
+    ...rest,
+    ...(name !== undefined ? { name } : {}),
+    ...(cls !== undefined ? { class: cls } : {}),
+    ...(clsName !== undefined ? { ingressClassName: clsName } : {}),
+  };
   return { ...solver, http01: { ...solver.http01, ingress: next } };
 }
 
@@ -79,7 +85,10 @@ export function requiredChallenges(order: Order, issuer: Issuer | ClusterIssuer)
     const type = choice && TYPES[choice.challenge.type];
     if (!choice || !type) {
       const why = explainNoSolver(identifier, wildcard, challenges, solvers, order.metadata.labels ?? {});
-      return { kind: "error", message: `no configured challenge solvers can be used for this challenge: ${why}` };
+      return {
+        kind: "error",
+        message: `no configured challenge solvers can be used for this challenge: ${why}`,
+      };
     }
     let solver: ACMEChallengeSolver;
     try {
@@ -105,7 +114,14 @@ export function requiredChallenges(order: Order, issuer: Issuer | ClusterIssuer)
         name: challengeName(order.metadata.name!, spec),
         namespace: order.metadata.namespace!,
         ownerReferences: [
-          { apiVersion: ACME_API_VERSION, kind: "Order", name: order.metadata.name!, uid: order.metadata.uid!, controller: true, blockOwnerDeletion: true },
+          {
+            apiVersion: ACME_API_VERSION,
+            kind: "Order",
+            name: order.metadata.name!,
+            uid: order.metadata.uid!,
+            controller: true,
+            blockOwnerDeletion: true,
+          },
         ],
       },
       spec,
@@ -114,8 +130,10 @@ export function requiredChallenges(order: Order, issuer: Issuer | ClusterIssuer)
   return { kind: "ok", challenges: out };
 }
 
-export const anyChallengeFailed = (chs: readonly Challenge[]) => chs.some((c) => isFailureState(c.status?.state));
-export const allChallengesFinal = (chs: readonly Challenge[]) => chs.every((c) => isFinalState(c.status?.state));
+export const anyChallengeFailed = (chs: readonly Challenge[]) =>
+  chs.some((c) => isFailureState(c.status?.state));
+export const allChallengesFinal = (chs: readonly Challenge[]) =>
+  chs.every((c) => isFinalState(c.status?.state));
 
 const missingMetadata = (a: ACMEAuthorization) => !a.identifier;
 
@@ -146,7 +164,9 @@ export function decideOrder({ order, issuer, owned }: OrderInput): OrderAction {
   if ((st.authorizations ?? []).some(missingMetadata)) return { kind: "fetchAuthorizations" };
   if (st.state === "valid" && !st.certificate) return { kind: "fetchCertificate" };
   if (st.state === "valid") {
-    return owned.length > 0 ? { kind: "deleteChallenges", challenges: owned } : { kind: "none", why: "order is complete" };
+    return owned.length > 0
+      ? { kind: "deleteChallenges", challenges: owned }
+      : { kind: "none", why: "order is complete" };
   }
   const required = requiredChallenges(order, issuer);
   if (required.kind === "error") return { kind: "solverError", message: required.message };
@@ -158,7 +178,8 @@ export function decideOrder({ order, issuer, owned }: OrderInput): OrderAction {
   if (leftover.length > 0) return { kind: "deleteChallenges", challenges: leftover };
   if (st.state === "ready") return { kind: "finalize" };
   if (anyChallengeFailed(owned)) return { kind: "refresh", why: "challengesFailed" };
-  if (allChallengesFinal(owned)) return { kind: "refresh", why: st.state === "processing" ? "waitingOnServer" : "challengesFinal" };
+  if (allChallengesFinal(owned))
+    return { kind: "refresh", why: st.state === "processing" ? "waitingOnServer" : "challengesFinal" };
   return { kind: "none", why: "waiting for challenges" };
 }
 

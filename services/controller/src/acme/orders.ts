@@ -10,15 +10,31 @@
  * with backoff. Each reconcile writes the status at most once, then records Events and publishes
  * `order.created|ready|valid|invalid|errored` on NATS.
  */
-import { parseGoDuration, Resources, type Challenge, type ClusterIssuer, type Issuer, type Order, type OrderStatus } from "@certkeeper/api";
-import { isAlreadyExists, isNotFound, objectKey, splitKey, type EventType, type Reconcile, type Result } from "@certkeeper/kube";
+import {
+  parseGoDuration,
+  Resources,
+  type Challenge,
+  type ClusterIssuer,
+  type Issuer,
+  type Order,
+  type OrderStatus,
+} from "@certkeeper/api";
+import {
+  isAlreadyExists,
+  isNotFound,
+  objectKey,
+  splitKey,
+  type EventType,
+  type Reconcile,
+  type Result,
+} from "@certkeeper/kube";
 import { parseCertificate, splitPEMBundle } from "@certkeeper/pki";
 import type { Deps } from "../context.ts";
 import type { ControllerRegistration } from "../registration.ts";
 import { writeStatus } from "../status.ts";
 import { AcmeIndex } from "./caches.ts";
 import type { AcmeAuthorizationObject, AcmeClient, AcmeOrderObject } from "./client.ts";
-import { controllerKey, isControlledBy, requireIssuer, withState } from "./common.ts";
+import { controllerKey, isControlledBy, onIssuerChange, requireIssuer, withState } from "./common.ts";
 import type { AcmeDeps } from "./deps.ts";
 import { AcmeProblemError, AcmeTimeoutError, errorText, isClientError, ProblemType } from "./errors.ts";
 import { decideOrder, orderIdentifiers, pickPreferredChain } from "./order-policy.ts";
@@ -34,9 +50,19 @@ interface Step {
   retry?: Error;
 }
 
-type Ctx = { deps: Deps; acme: AcmeDeps; client: AcmeClient; order: Order; issuer: Issuer | ClusterIssuer; now: Date; signal: AbortSignal };
+type Ctx = {
+  deps: Deps;
+  acme: AcmeDeps;
+  client: AcmeClient;
+  order: Order;
+  issuer: Issuer | ClusterIssuer;
+  now: Date;
+  signal: AbortSignal;
+};
 
-const errored = (st: OrderStatus, reason: string, now: Date): Step => ({ status: { ...withState(st, "errored", now), reason } });
+const errored = (st: OrderStatus, reason: string, now: Date): Step => ({
+  status: { ...withState(st, "errored", now), reason },
+});
 
 /** cert-manager leaves reason empty for invalid orders; we name the server's error when there is one. */
 function fromServer(st: OrderStatus, o: AcmeOrderObject, now: Date): OrderStatus {
@@ -46,7 +72,10 @@ function fromServer(st: OrderStatus, o: AcmeOrderObject, now: Date): OrderStatus
   return next;
 }
 
-function authorizationFrom(url: string, a: AcmeAuthorizationObject): NonNullable<OrderStatus["authorizations"]>[number] {
+function authorizationFrom(
+  url: string,
+  a: AcmeAuthorizationObject,
+): NonNullable<OrderStatus["authorizations"]>[number] {
   return {
     url,
     identifier: a.identifier.value,
@@ -63,7 +92,8 @@ async function fetchAuthorizations(c: Ctx, st: OrderStatus): Promise<Step> {
     try {
       authorizations[i] = authorizationFrom(a.url, await c.client.getAuthorization(a.url));
     } catch (err) {
-      if (isClientError(err)) return errored({ ...st, authorizations }, `Failed to fetch authorization: ${errorText(err)}`, c.now);
+      if (isClientError(err))
+        return errored({ ...st, authorizations }, `Failed to fetch authorization: ${errorText(err)}`, c.now);
       return { status: { ...st, authorizations }, retry: err as Error };
     }
   }
@@ -76,7 +106,9 @@ async function createOrder(c: Ctx): Promise<Step> {
   let o: AcmeOrderObject;
   try {
     o = await c.client.newOrder(orderIdentifiers(spec), {
-      ...(spec.duration ? { notAfter: new Date(c.now.getTime() + parseGoDuration(spec.duration)).toISOString() } : {}),
+      ...(spec.duration
+        ? { notAfter: new Date(c.now.getTime() + parseGoDuration(spec.duration)).toISOString() }
+        : {}),
       ...(spec.profile ? { profile: spec.profile } : {}),
     });
   } catch (err) {
@@ -99,7 +131,10 @@ async function refresh(c: Ctx, requeueIfWaiting: boolean): Promise<Step> {
   const next = fromServer(st, o, c.now);
   if (isFailureState(next.state) && !next.reason) next.reason = failedChallengeReason(c);
   const waiting = next.state === "pending" || next.state === "processing";
-  return { status: next, ...(requeueIfWaiting && waiting ? { requeueAfter: c.acme.settings.orderRequeueMs } : {}) };
+  return {
+    status: next,
+    ...(requeueIfWaiting && waiting ? { requeueAfter: c.acme.settings.orderRequeueMs } : {}),
+  };
 }
 
 function failedChallengeReason(c: Ctx): string {
@@ -109,13 +144,15 @@ function failedChallengeReason(c: Ctx): string {
 
 /** Downloads the chain for a valid order (preferredChain applied) into status.certificate. */
 async function storeCertificate(c: Ctx, st: OrderStatus, o: AcmeOrderObject): Promise<Step> {
-  if (!o.certificate) return { status: st, retry: new Error("order is valid but the server gave no certificate URL") };
+  if (!o.certificate)
+    return { status: st, retry: new Error("order is valid but the server gave no certificate URL") };
   const preferred = c.issuer.spec.acme?.preferredChain;
   let chains: string[];
   try {
     chains = (await c.client.fetchChains(o.certificate, !!preferred)).chains;
   } catch (err) {
-    if (isClientError(err)) return errored(st, `Failed to retrieve signed certificate: ${errorText(err)}`, c.now);
+    if (isClientError(err))
+      return errored(st, `Failed to retrieve signed certificate: ${errorText(err)}`, c.now);
     return { status: st, retry: err as Error };
   }
   const chosen = (preferred && pickPreferredChain(chains, preferred)) || chains[0]!;
@@ -161,12 +198,14 @@ async function finalize(c: Ctx): Promise<Step> {
   try {
     o = await c.client.finalize({ url: st.url!, finalize: st.finalizeURL! }, csrPEM(c.order));
   } catch (err) {
-    if (!(err instanceof AcmeProblemError)) throw new Error(`error finalizing order: ${errorText(err)}`, { cause: err });
+    if (!(err instanceof AcmeProblemError))
+      throw new Error(`error finalizing order: ${errorText(err)}`, { cause: err });
     const notReady = err.type === ProblemType.orderNotReady;
     if (err.status === 403 || notReady) {
       // Finalized in an earlier pass whose status write was lost, or not ready after all: ask.
       const current = await refresh(c, true);
-      if (current.status.state === "valid") return fetchCertificate({ ...c, order: { ...c.order, status: current.status } });
+      if (current.status.state === "valid")
+        return fetchCertificate({ ...c, order: { ...c.order, status: current.status } });
       if (notReady || isFailureState(current.status.state)) return current;
     }
     if (err.isClientError) return errored(st, `Failed to finalize Order: ${errorText(err)}`, c.now);
@@ -176,7 +215,8 @@ async function finalize(c: Ctx): Promise<Step> {
     try {
       o = await c.client.waitOrder(st.url!, c.acme.settings.waitOrderTimeoutMs, c.signal);
     } catch (err) {
-      if (err instanceof AcmeTimeoutError) return { status: withState(st, "processing", c.now), requeueAfter: c.acme.settings.orderRequeueMs };
+      if (err instanceof AcmeTimeoutError)
+        return { status: withState(st, "processing", c.now), requeueAfter: c.acme.settings.orderRequeueMs };
       throw err;
     }
   }
@@ -187,7 +227,10 @@ async function finalize(c: Ctx): Promise<Step> {
 /** Creates the missing Challenges with their keys; AlreadyExists counts as done. */
 async function createChallenges(c: Ctx, challenges: Challenge[]): Promise<void> {
   for (const ch of challenges) {
-    const full: Challenge = { ...ch, spec: { ...ch.spec, key: await c.client.keyAuthorization(ch.spec.token, ch.spec.type) } };
+    const full: Challenge = {
+      ...ch,
+      spec: { ...ch.spec, key: await c.client.keyAuthorization(ch.spec.token, ch.spec.type) },
+    };
     try {
       const created = await c.deps.client.create(Resources.Challenge, full);
       c.acme.caches.challenges.observe(created);
@@ -195,12 +238,19 @@ async function createChallenges(c: Ctx, challenges: Challenge[]): Promise<void> 
       if (isAlreadyExists(err)) continue;
       throw err;
     }
-    c.deps.recorder.event(c.order, "Normal", "Created", `Created Challenge resource "${ch.metadata.name}" for domain "${ch.spec.dnsName}"`);
+    c.deps.recorder.event(
+      c.order,
+      "Normal",
+      "Created",
+      `Created Challenge resource "${ch.metadata.name}" for domain "${ch.spec.dnsName}"`,
+    );
   }
 }
 
 export function ownedChallenges(acme: AcmeDeps, order: Order): Challenge[] {
-  return acme.caches.challenges.byIndex(AcmeIndex.ownerUID, order.metadata.uid ?? "").filter((ch) => isControlledBy(ch, order));
+  return acme.caches.challenges
+    .byIndex(AcmeIndex.ownerUID, order.metadata.uid ?? "")
+    .filter((ch) => isControlledBy(ch, order));
 }
 
 const STATE_EVENTS = { ready: "ready", valid: "valid", invalid: "invalid", errored: "errored" } as const;
@@ -208,9 +258,14 @@ const STATE_EVENTS = { ready: "ready", valid: "valid", invalid: "invalid", error
 function publish(deps: Deps, before: Order, after: Order): void {
   const b = before.status ?? {};
   const a = after.status ?? {};
-  if (!b.url && a.url) deps.lifecycle.publish("order", "created", after, { url: a.url, identifiers: orderIdentifiers(after.spec).map((i) => i.value) });
+  if (!b.url && a.url)
+    deps.lifecycle.publish("order", "created", after, {
+      url: a.url,
+      identifiers: orderIdentifiers(after.spec).map((i) => i.value),
+    });
   const ev = a.state && a.state !== b.state ? STATE_EVENTS[a.state as keyof typeof STATE_EVENTS] : undefined;
-  if (ev) deps.lifecycle.publish("order", ev, after, { state: a.state, ...(a.reason ? { reason: a.reason } : {}) });
+  if (ev)
+    deps.lifecycle.publish("order", ev, after, { state: a.state, ...(a.reason ? { reason: a.reason } : {}) });
 }
 
 export function orderReconciler(deps: Deps, acme: AcmeDeps): Reconcile {
@@ -225,16 +280,31 @@ export function orderReconciler(deps: Deps, acme: AcmeDeps): Reconcile {
         ctx.log.debug({ why: action.why }, "no action");
         return;
       case "solverError":
-        deps.recorder.event(order, "Warning", "Solver", `Failed to determine a valid solver configuration for the set of domains on the Order: ${action.message}`);
+        deps.recorder.event(
+          order,
+          "Warning",
+          "Solver",
+          `Failed to determine a valid solver configuration for the set of domains on the Order: ${action.message}`,
+        );
         return;
       case "deleteChallenges":
         for (const ch of action.challenges) {
-          await deps.client.delete(Resources.Challenge, ch.metadata.namespace, ch.metadata.name!).catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e)));
+          await deps.client
+            .delete(Resources.Challenge, ch.metadata.namespace, ch.metadata.name!)
+            .catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e)));
         }
         return;
     }
     const client = await acme.accounts.clientFor(resolved);
-    const c: Ctx = { deps, acme, client, order, issuer: resolved.issuer, now: deps.clock.now(), signal: ctx.signal };
+    const c: Ctx = {
+      deps,
+      acme,
+      client,
+      order,
+      issuer: resolved.issuer,
+      now: deps.clock.now(),
+      signal: ctx.signal,
+    };
     let step: Step;
     switch (action.kind) {
       case "create":
@@ -281,6 +351,17 @@ export function orderController(deps: Deps, acme: AcmeDeps): ControllerRegistrat
       challenges.onAdd(byOwner);
       challenges.onUpdate((_old, ch) => byOwner(ch));
       challenges.onDelete(byOwner);
+      // An Order waiting for its issuer's account (not Ready yet) goes on when the issuer does.
+      onIssuerChange(deps, (refersToIt) => {
+        for (const o of orders.list()) {
+          if (
+            !isFailureState(o.status?.state) &&
+            !o.status?.certificate &&
+            refersToIt(o.spec.issuerRef, o.metadata.namespace)
+          )
+            enqueue(objectKey(o));
+        }
+      });
     },
   };
 }

@@ -54,11 +54,21 @@ export function scheduleChallenges(all: readonly Challenge[], n: number, maxInFl
 export function schedulerReconciler(deps: Deps, acme: AcmeDeps): Reconcile {
   return async (_key, ctx): Promise<Result> => {
     const { challenges } = acme.caches;
-    const picked = scheduleChallenges(challenges.list(), acme.settings.schedulerBatch, acme.settings.maxConcurrentChallenges);
+    const picked = scheduleChallenges(
+      challenges.list(),
+      acme.settings.schedulerBatch,
+      acme.settings.maxConcurrentChallenges,
+    );
     for (const ch of picked) {
       try {
-        const written = await writeStatus(deps.client, challenges, "Challenge", ch, { ...(ch.status ?? {}), processing: true });
-        deps.lifecycle.publish("challenge", "scheduled", written, { dnsName: ch.spec.dnsName, type: ch.spec.type });
+        const written = await writeStatus(deps.client, challenges, "Challenge", ch, {
+          ...(ch.status ?? {}),
+          processing: true,
+        });
+        deps.lifecycle.publish("challenge", "scheduled", written, {
+          dnsName: ch.spec.dnsName,
+          type: ch.spec.type,
+        });
       } catch (err) {
         // Another writer got there first (conflict) or it is gone: the next tick looks again.
         ctx.log.debug({ err, challenge: ch.metadata.name }, "could not mark challenge as processing");

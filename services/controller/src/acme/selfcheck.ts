@@ -23,6 +23,7 @@ export interface SelfCheckOptions {
   userAgent?: string;
 }
 
+/** The HTTP-01 self-check did not get the key authorization; the Challenge waits ("Waiting for HTTP-01 challenge propagation"). */
 export class SelfCheckError extends Error {
   readonly code = "CK_ACME_SELF_CHECK";
   override name = "SelfCheckError";
@@ -52,7 +53,10 @@ function get(
         port: target.port,
         path: `${HTTP01_CHALLENGE_PATH}/${token}`,
         method: "GET",
-        headers: { Host: isIPv6(dnsName) ? `[${dnsName}]` : dnsName, ...(opts.userAgent ? { "User-Agent": opts.userAgent } : {}) },
+        headers: {
+          Host: isIPv6(dnsName) ? `[${dnsName}]` : dnsName,
+          ...(opts.userAgent ? { "User-Agent": opts.userAgent } : {}),
+        },
         timeout: opts.timeoutMs,
         agent: false,
         ...(signal ? { signal } : {}),
@@ -64,7 +68,9 @@ function get(
           size += c.length;
           if (size <= MAX_BODY) chunks.push(c);
         });
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
+        res.on("end", () =>
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }),
+        );
         res.on("error", reject);
       },
     );
@@ -90,7 +96,9 @@ export async function testReachability(
   if (res.status !== 200) throw new SelfCheckError(`wrong status code '${res.status}', expected '200'`);
   if (res.body !== ch.key) {
     const shown = res.body.length > 24 ? `${res.body.slice(0, 24).trim()}... (truncated)` : res.body;
-    throw new SelfCheckError(`did not get expected response when querying endpoint, expected ${JSON.stringify(ch.key)} but got: ${shown}`);
+    throw new SelfCheckError(
+      `did not get expected response when querying endpoint, expected ${JSON.stringify(ch.key)} but got: ${shown}`,
+    );
   }
 }
 

@@ -28,7 +28,11 @@ export function commonLabels(a: string, b: string): number {
 }
 
 function labels(name: string): string[] {
-  return name.toLowerCase().replace(/\.$/, "").split(".").filter((l) => l !== "");
+  return name
+    .toLowerCase()
+    .replace(/\.$/, "")
+    .split(".")
+    .filter((l) => l !== "");
 }
 
 interface Score {
@@ -38,7 +42,11 @@ interface Score {
 }
 
 /** How a selector matches `domain` (with `*.` for wildcards), or null if it does not. */
-export function selectorScore(solver: ACMEChallengeSolver, domain: string, orderLabels: Record<string, string>): Score | null {
+export function selectorScore(
+  solver: ACMEChallengeSolver,
+  domain: string,
+  orderLabels: Record<string, string>,
+): Score | null {
   const sel = solver.selector!;
   let labelMatches = 0;
   for (const [k, v] of Object.entries(sel.matchLabels ?? {})) {
@@ -61,8 +69,13 @@ export function selectorScore(solver: ACMEChallengeSolver, domain: string, order
   return { labels: labelMatches, dnsNames, dnsZones };
 }
 
-function offered(solver: ACMEChallengeSolver, challenges: readonly ACMEChallenge[]): ACMEChallenge | undefined {
-  return challenges.find((c) => (c.type === "http-01" && solver.http01) || (c.type === "dns-01" && solver.dns01));
+function offered(
+  solver: ACMEChallengeSolver,
+  challenges: readonly ACMEChallenge[],
+): ACMEChallenge | undefined {
+  return challenges.find(
+    (c) => (c.type === "http-01" && solver.http01) || (c.type === "dns-01" && solver.dns01),
+  );
 }
 
 /** Is `next` a better match than `best`? (both matched) */

@@ -12,7 +12,14 @@
  *
  * Messages are cert-manager's ("<message>: <cause>").
  */
-import { ACME_API_VERSION, CERT_MANAGER_API_VERSION, CertificateRequestReason, Resources, type CertificateRequest, type Order } from "@certkeeper/api";
+import {
+  ACME_API_VERSION,
+  CERT_MANAGER_API_VERSION,
+  CertificateRequestReason,
+  Resources,
+  type CertificateRequest,
+  type Order,
+} from "@certkeeper/api";
 import { isAlreadyExists, objectKey, type KubeObject } from "@certkeeper/kube";
 import { parseCertificate, publicKeysEqual, type ParsedCSR } from "@certkeeper/pki";
 import type { Deps } from "../context.ts";
@@ -51,7 +58,14 @@ export function buildOrder(cr: CertificateRequest, csr: ParsedCSR, enableDuratio
       ...(cr.metadata.labels ? { labels: { ...cr.metadata.labels } } : {}),
       ...(cr.metadata.annotations ? { annotations: { ...cr.metadata.annotations } } : {}),
       ownerReferences: [
-        { apiVersion: CERT_MANAGER_API_VERSION, kind: "CertificateRequest", name: cr.metadata.name!, uid: cr.metadata.uid!, controller: true, blockOwnerDeletion: true },
+        {
+          apiVersion: CERT_MANAGER_API_VERSION,
+          kind: "CertificateRequest",
+          name: cr.metadata.name!,
+          uid: cr.metadata.uid!,
+          controller: true,
+          blockOwnerDeletion: true,
+        },
       ],
     },
     spec,
@@ -65,13 +79,19 @@ export function commonNameProblem(csr: ParsedCSR): string | undefined {
   return `${INVALID_ORDER_MESSAGE}: "${cn}" does not exist in ${goList(csr.dnsNames)} or ${goList(csr.ipAddresses)}`;
 }
 
-const controlledBy = (o: KubeObject, owner: KubeObject) => !!o.metadata.ownerReferences?.some((r) => r.controller && r.uid === owner.metadata.uid);
+const controlledBy = (o: KubeObject, owner: KubeObject) =>
+  !!o.metadata.ownerReferences?.some((r) => r.controller && r.uid === owner.metadata.uid);
 
 export function acmeSigner(deps: Deps, acme: AcmeDeps): Signer {
   const deleteOrder = async (o: Order, why: string): Promise<SignOutcome> => {
     await deps.client.delete(Resources.Order, o.metadata.namespace, o.metadata.name!);
     acme.caches.orders.forget(o);
-    return { kind: "pending", reason: CertificateRequestReason.OrderPending, message: `Recreating order ${o.metadata.namespace}/${o.metadata.name}: ${why}`, retry: new Error(why) };
+    return {
+      kind: "pending",
+      reason: CertificateRequestReason.OrderPending,
+      message: `Recreating order ${o.metadata.namespace}/${o.metadata.name}: ${why}`,
+      retry: new Error(why),
+    };
   };
 
   return {
@@ -80,10 +100,15 @@ export function acmeSigner(deps: Deps, acme: AcmeDeps): Signer {
       try {
         csr = decodeRequestCSR(cr);
       } catch (err) {
-        return { kind: "failed", reason: CertificateRequestReason.RequestParsingError, message: `Failed to decode CSR in spec.request: ${errText(err)}` };
+        return {
+          kind: "failed",
+          reason: CertificateRequestReason.RequestParsingError,
+          message: `Failed to decode CSR in spec.request: ${errText(err)}`,
+        };
       }
       const cnProblem = commonNameProblem(csr);
-      if (cnProblem) return { kind: "failed", reason: CertificateRequestReason.InvalidOrder, message: cnProblem };
+      if (cnProblem)
+        return { kind: "failed", reason: CertificateRequestReason.InvalidOrder, message: cnProblem };
 
       const expected = buildOrder(cr, csr, issuer.issuer.spec.acme?.enableDurationFeature ?? false);
       const ns = expected.metadata.namespace!;
@@ -95,14 +120,28 @@ export function acmeSigner(deps: Deps, acme: AcmeDeps): Signer {
         } catch (err) {
           if (!isAlreadyExists(err)) {
             const message = `Failed create new order resource ${ns}/${name}: ${errText(err)}`;
-            return { kind: "pending", reason: CertificateRequestReason.OrderCreatingError, message, retry: err as Error };
+            return {
+              kind: "pending",
+              reason: CertificateRequestReason.OrderCreatingError,
+              message,
+              retry: err as Error,
+            };
           }
         }
-        return { kind: "pending", reason: CertificateRequestReason.OrderCreated, message: `Created Order resource ${ns}/${name}` };
+        return {
+          kind: "pending",
+          reason: CertificateRequestReason.OrderCreated,
+          message: `Created Order resource ${ns}/${name}`,
+        };
       }
       if (!controlledBy(order, cr)) {
         const why = "found Order resource not owned by this CertificateRequest, retrying";
-        return { kind: "pending", reason: CertificateRequestReason.OrderGetError, message: why, retry: new Error(why) };
+        return {
+          kind: "pending",
+          reason: CertificateRequestReason.OrderGetError,
+          message: why,
+          retry: new Error(why),
+        };
       }
       const state = order.status?.state;
       if (isFailureState(state)) {
@@ -113,16 +152,24 @@ export function acmeSigner(deps: Deps, acme: AcmeDeps): Signer {
         };
       }
       if (state !== "valid" || !order.status?.certificate) {
-        return { kind: "pending", reason: CertificateRequestReason.OrderPending, message: `Waiting on certificate issuance from order ${ns}/${name}: "${state ?? ""}"` };
+        return {
+          kind: "pending",
+          reason: CertificateRequestReason.OrderPending,
+          message: `Waiting on certificate issuance from order ${ns}/${name}: "${state ?? ""}"`,
+        };
       }
       const pem = Buffer.from(order.status.certificate, "base64").toString("utf8");
       let leafKey: Buffer;
       try {
         leafKey = parseCertificate(pem).publicKey;
       } catch (err) {
-        return deleteOrder(order, `failed to decode x509 certificate data on Order resource: ${errText(err)}`);
+        return deleteOrder(
+          order,
+          `failed to decode x509 certificate data on Order resource: ${errText(err)}`,
+        );
       }
-      if (!publicKeysEqual(leafKey, csr.publicKey)) return deleteOrder(order, "the certificate on the Order does not match the request's key");
+      if (!publicKeysEqual(leafKey, csr.publicKey))
+        return deleteOrder(order, "the certificate on the Order does not match the request's key");
       return { kind: "signed", certificatePEM: pem };
     },
   };

@@ -1,3 +1,4 @@
 export * from "./control-plane.ts";
 export * from "./processes.ts";
 export * from "./nats.ts";
+export * from "./pebble.ts";

@@ -20,6 +20,7 @@ import {
 } from "@certkeeper/kube";
 import type { Logger } from "@certkeeper/logging";
 import type { KubeConfig } from "@kubernetes/client-node";
+import { acmeSettingsFromConfig, buildAcme, type Acme } from "./acme/index.ts";
 import { allInformers, buildCaches } from "./caches.ts";
 import { certificateControllers } from "./certificates/index.ts";
 import { approverController } from "./certificaterequests/approver.ts";
@@ -40,6 +41,8 @@ export interface ControllerAppOptions {
   clock?: Clock;
   /** Tests may pass an in-memory recorder. */
   recorder?: EventRecorder;
+  /** Build without the ACME controllers (tests that run their own). */
+  acme?: false;
 }
 
 export interface ControllerApp {
@@ -48,6 +51,7 @@ export interface ControllerApp {
   counters: SyncCounters;
   controllers: Controller[];
   lifecycle: DeferredLifecycle;
+  acme: Acme | undefined;
   /** Starts informers, waits for their caches, starts every controller, metrics and health. */
   start(): Promise<{ metricsPort?: number; healthzPort?: number }>;
   stop(): Promise<void>;
@@ -81,6 +85,13 @@ export function buildController(opts: ControllerAppOptions): ControllerApp {
       autoApprove: !config.disableAutoApproval,
     },
   };
+  const counters = new SyncCounters();
+  const metrics = createMetrics({ caches, counters });
+  let bus: Bus | undefined;
+  const acme =
+    opts.acme === false
+      ? undefined
+      : buildAcme({ deps, settings: acmeSettingsFromConfig(config), getBus: () => bus, metrics: metrics.registry });
   const registrations: ControllerRegistration[] = [
     ...certificateControllers(deps),
     ...(config.disableAutoApproval ? [] : [approverController(deps)]),
@@ -88,8 +99,8 @@ export function buildController(opts: ControllerAppOptions): ControllerApp {
     caRequestController(deps),
     issuerController(deps),
     clusterIssuerController(deps),
+    ...(acme?.registrations ?? []),
   ];
-  const counters = new SyncCounters();
   // Keys each controller has been handed, so a membership change can re-offer them to their new owners.
   const seenKeys = new Map<string, Set<string>>();
   const membership = new Membership(defaultIdentity(), clock, log, () => {
@@ -112,8 +123,7 @@ export function buildController(opts: ControllerAppOptions): ControllerApp {
     });
     return c;
   });
-  const metrics = createMetrics({ caches, counters });
-  let bus: Bus | undefined;
+  const informers = [...allInformers(caches), ...(acme?.informers ?? [])];
   let publisher: EventPublisher | undefined;
   const abort = new AbortController();
   const servers: Server[] = [];
@@ -144,10 +154,11 @@ export function buildController(opts: ControllerAppOptions): ControllerApp {
     counters,
     controllers,
     lifecycle,
+    acme,
     async start() {
       void connectNats();
-      for (const inf of allInformers(caches)) inf.start();
-      for (const inf of allInformers(caches)) await inf.waitForSync(abort.signal);
+      for (const inf of informers) inf.start();
+      for (const inf of informers) await inf.waitForSync(abort.signal);
       for (const c of controllers) void c.start();
       const out: { metricsPort?: number; healthzPort?: number } = {};
       if (config.metricsListenAddress) {
@@ -173,7 +184,7 @@ export function buildController(opts: ControllerAppOptions): ControllerApp {
       abort.abort();
       await membership.stop().catch(() => undefined);
       await Promise.all(controllers.map((c) => c.stop()));
-      await Promise.all(allInformers(caches).map((i) => i.stop()));
+      await Promise.all(informers.map((i) => i.stop()));
       await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
       if (publisher) {
         await publisher.flush({ timeoutMs: 3000 }).catch(() => {});

@@ -1,5 +1,6 @@
 /** Controller configuration: schema → defaults → validate → freeze (libs/config). */
 import { Type, type Static } from "@sinclair/typebox";
+import { AcmeConfigFields } from "./acme/index.ts";
 
 export const ControllerConfigSchema = Type.Object({
   kubeconfig: Type.Optional(Type.String({ description: "Path to a kubeconfig; in-cluster config when unset." })),
@@ -21,5 +22,6 @@ export const ControllerConfigSchema = Type.Object({
     description: "With NATS, share the work among all replicas by rendezvous hashing over live members; off = every replica acts on everything.",
   }),
   logLevel: Type.String({ default: "info" }),
+  ...AcmeConfigFields,
 });
 export type ControllerConfig = Static<typeof ControllerConfigSchema>;

@@ -77,7 +77,8 @@ beforeAll(async () => {
   router = new Router(() => solvers.filter((s) => !s.proc.exited()).map((s) => s.port));
   const routerPort = await router.start();
   pebble = await startPebble({ httpPort: routerPort, authzReuse: 100, alternateRoots: 1 });
-  app = await startControllerInProcess(world);
+  // The test runs the ACME controllers itself (startAcme) with short intervals for Pebble.
+  app = await startControllerInProcess(world, [], { acme: false });
   running = await startAcme(app, world.nats.url, {
     settings: {
       http01SelfCheckAddress: `127.0.0.1:${routerPort}`,

@@ -62,10 +62,14 @@ export function controllerArgs(world: World, extra: string[] = []): string[] {
 }
 
 /** The controller in this process: quick to start, for behaviour tests. */
-export async function startControllerInProcess(world: World, extra: string[] = []): Promise<ControllerApp> {
+export async function startControllerInProcess(
+  world: World,
+  extra: string[] = [],
+  opts: { acme?: false } = {},
+): Promise<ControllerApp> {
   const config = loadConfig(ControllerConfigSchema, { argv: controllerArgs(world, extra) });
   const log = process.env.CERTKEEPER_TEST_LOGS ? createLogger({ service: "controller", level: "debug" }) : silentLogger();
-  const app = buildController({ config, kubeConfig: world.cp.kubeConfig(), log });
+  const app = buildController({ config, kubeConfig: world.cp.kubeConfig(), log, ...opts });
   await app.start();
   return app;
 }

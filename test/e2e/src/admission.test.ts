@@ -8,14 +8,12 @@ import { createWriteStream } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Resources, type Certificate } from "@certkeeper/api";
 import { CoreResources, isNotFound, type KubeObject, type Secret } from "@certkeeper/kube";
 import { freePort, waitFor } from "@certkeeper/testing";
 import { createNamespace, ROOT, startWorld, type World } from "../../integration/src/world.ts";
 
-const run = promisify(execFile);
 const WEBHOOK_CONFIGS = {
   validating: { group: "admissionregistration.k8s.io", version: "v1", plural: "validatingwebhookconfigurations", namespaced: false },
   mutating: { group: "admissionregistration.k8s.io", version: "v1", plural: "mutatingwebhookconfigurations", namespaced: false },

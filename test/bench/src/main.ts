@@ -1,5 +1,6 @@
 /** `pnpm bench <name> [flags]`: runs one benchmark, prints its figures and writes them as JSON. */
 const benches: Record<string, () => Promise<{ run(argv: string[]): Promise<void> }>> = {
+  acme: () => import("./acme.ts"),
   issuance: () => import("./issuance.ts"),
   webhook: () => import("./webhook.ts"),
 };

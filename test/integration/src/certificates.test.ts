@@ -250,3 +250,34 @@ describe("NATS lifecycle events", () => {
     expect(kinds).toEqual(new Set(["certificate", "certificaterequest", "issuer"]));
   });
 });
+
+describe("the CLI against the real controller", () => {
+  const cli = async (argv: string[], signal?: AbortSignal) => {
+    const { memoryOutput, run } = await import("../../../services/cli/src/index.ts");
+    const io = memoryOutput();
+    const done = run([...argv, "--kubeconfig", world.cp.kubeconfigPath, "--nats-url", world.nats.url], { out: io, env: {}, signal });
+    return { io, done };
+  };
+
+  it("events prints a Certificate's lifecycle in order after the fact, and --follow shows a renewal by `renew`", async () => {
+    const after = await cli(["events", "certificate/chain", "-n", NS]);
+    expect(await after.done).toBe(0);
+    const names = after.io.stdout.map((l) => l.split(/\s{2,}/)[1]);
+    expect(names.slice(0, 4)).toEqual(["certificate.issuing", "certificate.key-generated", "certificate.request-created", "certificate.issued"]);
+
+    const abort = new AbortController();
+    const follow = await cli(["events", "certificate/chain", "-n", NS, "--follow"], abort.signal);
+    const stored = after.io.stdout.length;
+    await expect.poll(() => follow.io.stdout.length, { timeout: 10_000 }).toBeGreaterThanOrEqual(stored);
+    const renew = await cli(["renew", "chain", "-n", NS]);
+    expect(await renew.done).toBe(0);
+    await expect
+      .poll(() => follow.io.stdout.slice(stored).map((l) => l.split(/\s{2,}/)[1]), { timeout: 30_000 })
+      .toEqual(expect.arrayContaining(["certificate.issuing", "certificate.issued"]));
+    expect(follow.io.stdout.slice(stored).find((l) => l.includes("certificate.issuing"))).toContain("reason=ManuallyTriggered");
+    abort.abort();
+    expect(await follow.done).toBe(0);
+    const cert = await waitForCertificate(world.client, NS, "chain", (c) => isReady(c) && (c.status?.revision ?? 0) >= 2);
+    expect(cert.status?.revision).toBeGreaterThanOrEqual(2);
+  });
+});

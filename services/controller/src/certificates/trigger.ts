@@ -12,7 +12,7 @@ import { CertificateReason, type Certificate, type CertificateRequest } from "@c
 import type { Reconcile, Result } from "@certkeeper/kube";
 import type { ParsedCSR } from "@certkeeper/pki";
 import type { Deps } from "../context.ts";
-import { writeStatus, withCondition } from "../status.ts";
+import { getCondition, writeStatus, withCondition } from "../status.ts";
 import {
   DUPLICATE_SECRET_RECHECK_MS,
   gatherPolicyInput,
@@ -71,10 +71,30 @@ export function decideTrigger(
   return at ? { kind: "wait", requeueAfterMs: Math.max(0, at.getTime() - input.now.getTime()) } : { kind: "wait" };
 }
 
+/**
+ * Issuing=True set by someone else (`certkeeper renew`, cmctl, a user's status patch) is announced
+ * on NATS like one of ours, once: at the first stage, before the key manager has recorded a key.
+ * Our own Issuing writes are announced at the same resourceVersion, so the stream's Nats-Msg-Id
+ * de-duplication drops the repeat.
+ */
+function announceExternalTrigger(deps: Deps, cert: Certificate): void {
+  if (cert.status?.nextPrivateKeySecretName) return;
+  const cond = getCondition(cert.status?.conditions, "Issuing");
+  deps.lifecycle.publish("certificate", "issuing", cert, {
+    reason: cond?.reason,
+    message: cond?.message,
+    revision: nextRevision(cert),
+  });
+}
+
 export function triggerReconciler(deps: Deps): Reconcile {
   return async (key): Promise<Result> => {
     const cert = getCertificate(deps, key);
-    if (!cert || isIssuing(cert)) return;
+    if (!cert) return;
+    if (isIssuing(cert)) {
+      announceExternalTrigger(deps, cert);
+      return;
+    }
     if (!(await ownsSecret(deps, cert))) return { requeueAfter: DUPLICATE_SECRET_RECHECK_MS };
 
     const input = await gatherPolicyInput(deps, cert);

@@ -93,6 +93,9 @@ export async function serveCommands<E extends Record<string, TSchema>>(
       },
     });
   }
+  // Round-trip to the server so the endpoints' subscriptions are registered when this returns:
+  // a command sent right after (from any connection) then finds a responder.
+  await bus.nc.flush().catch(() => undefined);
   return {
     id: svc.info().id,
     async stop() {

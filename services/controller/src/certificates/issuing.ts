@@ -196,6 +196,10 @@ async function reconcileIssuedSecret(deps: Deps, cert: Certificate): Promise<Res
   const existing = await getSecret(deps, cert.metadata.namespace!, cert.spec.secretName);
   const parsed = existing ? parseSecret(existing) : undefined;
   if (!existing || !parsed?.key || !parsed.certPEM) return;
+  // The comparison below re-encodes the key and rebuilds every output; skip it when neither the
+  // Secret nor the Certificate's spec changed since it last found the Secret up to date.
+  const version = `${existing.metadata.uid}/${existing.metadata.resourceVersion}/${cert.metadata.generation}`;
+  if (upToDateVersions.get(cert.metadata.uid!) === version) return;
   const issuerRef = {
     name: existing.metadata.annotations?.[Annotations.IssuerName] ?? cert.spec.issuerRef.name,
     kind: existing.metadata.annotations?.[Annotations.IssuerKind] ?? cert.spec.issuerRef.kind,
@@ -208,7 +212,14 @@ async function reconcileIssuedSecret(deps: Deps, cert: Certificate): Promise<Res
     await keystorePasswords(deps, cert),
     { ownerRef: deps.settings.enableCertificateOwnerRef, now: deps.clock.now() },
   );
-  if (secretUpToDate(existing, desired)) return;
+  if (secretUpToDate(existing, desired)) {
+    upToDateVersions.set(cert.metadata.uid!, version);
+    if (upToDateVersions.size > 50_000) upToDateVersions.delete(upToDateVersions.keys().next().value!);
+    return;
+  }
   await applySecret(deps, desired);
   return;
 }
+
+/** Certificate uid → the Secret/spec version last found up to date (bounded, oldest dropped). */
+const upToDateVersions = new Map<string, string>();

@@ -17,7 +17,13 @@ function walk(dir: string, out: string[]): void {
     if (name === "node_modules" || name === "generated") continue;
     const p = join(dir, name);
     if (statSync(p).isDirectory()) walk(p, out);
-    else if (name.endsWith(".ts") && !name.endsWith(".test.ts") && !name.includes("test-helpers") && !name.startsWith("itest")) out.push(p);
+    else if (
+      name.endsWith(".ts") &&
+      !name.endsWith(".test.ts") &&
+      !name.includes("test-helpers") &&
+      !name.startsWith("itest")
+    )
+      out.push(p);
   }
 }
 
@@ -28,11 +34,16 @@ function docAbove(lines: string[], i: number): string {
   const out: string[] = [];
   if (j >= 0 && lines[j]!.trim().endsWith("*/")) {
     for (; j >= 0; j--) {
-      out.unshift(lines[j]!.trim().replace(/^\/\*\*?|\*\/$|^\*\s?/g, "").trim());
+      out.unshift(
+        lines[j]!.trim()
+          .replace(/^\/\*\*?|\*\/$|^\*\s?/g, "")
+          .trim(),
+      );
       if (lines[j]!.trim().startsWith("/**") || lines[j]!.trim().startsWith("/*")) break;
     }
   } else {
-    for (; j >= 0 && lines[j]!.trim().startsWith("//"); j--) out.unshift(lines[j]!.trim().replace(/^\/\/\s?/, ""));
+    for (; j >= 0 && lines[j]!.trim().startsWith("//"); j--)
+      out.unshift(lines[j]!.trim().replace(/^\/\/\s?/, ""));
   }
   return out.filter(Boolean).join(" ").replace(/\|/g, "\\|");
 }

@@ -43,7 +43,8 @@ console.log(`  kubeconfig ${kubeconfigPath}\n  nats       ${nats.url}`);
 const kc = loadKubeConfig({ kubeconfig: kubeconfigPath });
 const client = new KubeClient(kc);
 const kubectlCache = await mkdtemp(join(tmpdir(), "certkeeper-kubectl-"));
-const kubectl = (...a: string[]) => run("kubectl", ["--kubeconfig", kubeconfigPath, "--cache-dir", kubectlCache, ...a]);
+const kubectl = (...a: string[]) =>
+  run("kubectl", ["--kubeconfig", kubeconfigPath, "--cache-dir", kubectlCache, ...a]);
 
 step("applying the cert-manager CRDs");
 await applyCrds(kc);
@@ -56,13 +57,19 @@ const controllerLog = createWriteStream(logPath);
 const controller = spawn(
   process.execPath,
   [
-    "--import", "tsx",
+    "--import",
+    "tsx",
     join(ROOT, "services/controller/src/main.ts"),
-    "--kubeconfig", kubeconfigPath,
-    "--nats-url", nats.url,
-    "--cluster-resource-namespace", "cert-manager",
-    "--metrics-listen-address", "127.0.0.1:0",
-    "--healthz-listen-address", "127.0.0.1:0",
+    "--kubeconfig",
+    kubeconfigPath,
+    "--nats-url",
+    nats.url,
+    "--cluster-resource-namespace",
+    "cert-manager",
+    "--metrics-listen-address",
+    "127.0.0.1:0",
+    "--healthz-listen-address",
+    "127.0.0.1:0",
   ],
   { stdio: ["ignore", "pipe", "pipe"], cwd: ROOT },
 );
@@ -94,7 +101,11 @@ try {
       const c = await client.get<Certificate>(Resources.Certificate, "default", "web").catch(() => undefined);
       return c?.status?.conditions?.some((x) => x.type === "Ready" && x.status === "True") ? c : undefined;
     },
-    { timeoutMs: 60_000, intervalMs: 250, abortIf: () => (controller.exitCode !== null ? `controller exited; see ${logPath}` : undefined) },
+    {
+      timeoutMs: 60_000,
+      intervalMs: 250,
+      abortIf: () => (controller.exitCode !== null ? `controller exited; see ${logPath}` : undefined),
+    },
   );
   console.log(`  Ready after ${((Date.now() - t0) / 1000).toFixed(1)} s from a cold start`);
   const { stdout: table } = await kubectl("get", "certificates", "-A", "-o", "wide");
@@ -119,13 +130,26 @@ try {
   const work = await mkdtemp(join(tmpdir(), "certkeeper-verify-"));
   await writeFile(join(work, "ca.crt"), dec("ca.crt"));
   await writeFile(join(work, "tls.crt"), dec("tls.crt"));
-  const verify = await run("openssl", ["verify", "-CAfile", join(work, "ca.crt"), join(work, "tls.crt")]).then(
+  const verify = await run("openssl", [
+    "verify",
+    "-CAfile",
+    join(work, "ca.crt"),
+    join(work, "tls.crt"),
+  ]).then(
     (r) => ({ ok: true, out: r.stdout.trim() }),
-    (e: { stdout?: string; stderr?: string }) => ({ ok: false, out: `${e.stdout ?? ""}${e.stderr ?? ""}`.trim() }),
+    (e: { stdout?: string; stderr?: string }) => ({
+      ok: false,
+      out: `${e.stdout ?? ""}${e.stderr ?? ""}`.trim(),
+    }),
   );
   console.log(`  ${verify.out}`);
-  const keyCheck = await run("sh", ["-c", `openssl pkey -pubout -in /dev/stdin <<'K'\n${dec("tls.key")}K\n`]).then((r) => r.stdout);
-  const certPub = await run("openssl", ["x509", "-pubkey", "-noout", "-in", join(work, "tls.crt")]).then((r) => r.stdout);
+  const keyCheck = await run("sh", [
+    "-c",
+    `openssl pkey -pubout -in /dev/stdin <<'K'\n${dec("tls.key")}K\n`,
+  ]).then((r) => r.stdout);
+  const certPub = await run("openssl", ["x509", "-pubkey", "-noout", "-in", join(work, "tls.crt")]).then(
+    (r) => r.stdout,
+  );
   console.log(`  tls.key matches tls.crt: ${keyCheck === certPub ? "yes" : "NO"}`);
 
   step(`NATS event timeline of Certificate default/web (uid ${cert.metadata.uid})`);
@@ -146,7 +170,9 @@ try {
   }
   console.log(`\n✔ certificate issued end to end in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   if (keep) {
-    console.log(`\nStill running. Try:\n  kubectl --kubeconfig ${kubeconfigPath} get certificates -A\nCtrl-C stops everything.`);
+    console.log(
+      `\nStill running. Try:\n  kubectl --kubeconfig ${kubeconfigPath} get certificates -A\nCtrl-C stops everything.`,
+    );
     process.removeAllListeners("SIGINT");
     await new Promise((r) => process.once("SIGINT", r));
   }

@@ -31,18 +31,28 @@ export async function applyCrds(kc: KubeConfig, timeoutMs = 30_000): Promise<voi
       for (;;) {
         const got = await client.get<CrdStatus>(CRD_RESOURCE, undefined, crd.metadata.name!);
         if (got.status?.conditions?.some((c) => c.type === "Established" && c.status === "True")) break;
-        if (Date.now() > deadline) throw new Error(`CRD ${crd.metadata.name} not Established after ${timeoutMs} ms`);
+        if (Date.now() > deadline)
+          throw new Error(`CRD ${crd.metadata.name} not Established after ${timeoutMs} ms`);
         await new Promise((r) => setTimeout(r, 100));
       }
     }
     // Established is not yet servable: until the API server's storage for the new resource is
     // initialised, requests get 429 "storage is (re)initializing". Wait until each one lists.
     for (const crd of crds as unknown as CrdObject[]) {
-      const rt = { group: crd.spec.group, version: crd.spec.versions[0]!.name, plural: crd.spec.names.plural, namespaced: crd.spec.scope === "Namespaced" };
+      const rt = {
+        group: crd.spec.group,
+        version: crd.spec.versions[0]!.name,
+        plural: crd.spec.names.plural,
+        namespaced: crd.spec.scope === "Namespaced",
+      };
       for (;;) {
-        const ok = await client.list(rt, { limit: 1 }).then(() => true, () => false);
+        const ok = await client.list(rt, { limit: 1 }).then(
+          () => true,
+          () => false,
+        );
         if (ok) break;
-        if (Date.now() > deadline) throw new Error(`CRD ${crd.metadata.name} not servable after ${timeoutMs} ms`);
+        if (Date.now() > deadline)
+          throw new Error(`CRD ${crd.metadata.name} not servable after ${timeoutMs} ms`);
         await new Promise((r) => setTimeout(r, 100));
       }
     }

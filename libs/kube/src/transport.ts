@@ -257,7 +257,13 @@ export class Transport {
         // hold a few sockets for good, everything else is multiplexed over the rest.
         const { ca, cert, key, pfx, passphrase, ...rest } = tls;
         const secureContext = createSecureContext(stripUndefined({ ca, cert, key, pfx, passphrase }));
-        agent = new https.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS, scheduling: "lifo", secureContext, ...stripUndefined(rest) });
+        agent = new https.Agent({
+          keepAlive: true,
+          maxSockets: MAX_SOCKETS,
+          scheduling: "lifo",
+          secureContext,
+          ...stripUndefined(rest),
+        });
       }
     }
     return { agent, headers, fingerprint, expires: this.clock.now().getTime() + AUTH_TTL_MS };

@@ -75,7 +75,19 @@ async function openssl(args: string[], cwd: string): Promise<void> {
 async function makePki(dir: string): Promise<void> {
   await openssl(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "ca.key"], dir);
   await openssl(
-    ["req", "-x509", "-new", "-key", "ca.key", "-subj", "/CN=certkeeper-local-ca", "-days", "30", "-out", "ca.crt"],
+    [
+      "req",
+      "-x509",
+      "-new",
+      "-key",
+      "ca.key",
+      "-subj",
+      "/CN=certkeeper-local-ca",
+      "-days",
+      "30",
+      "-out",
+      "ca.crt",
+    ],
     dir,
   );
   await writeFile(
@@ -92,7 +104,22 @@ async function issue(dir: string, name: string, subject: string, extFile?: strin
   await openssl(["req", "-new", "-key", `${name}.key`, "-subj", subject, "-out", `${name}.csr`], dir);
   const ext = extFile ? ["-extfile", extFile] : [];
   await openssl(
-    ["x509", "-req", "-in", `${name}.csr`, "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "30", "-out", `${name}.crt`, ...ext],
+    [
+      "x509",
+      "-req",
+      "-in",
+      `${name}.csr`,
+      "-CA",
+      "ca.crt",
+      "-CAkey",
+      "ca.key",
+      "-CAcreateserial",
+      "-days",
+      "30",
+      "-out",
+      `${name}.crt`,
+      ...ext,
+    ],
     dir,
   );
 }
@@ -165,14 +192,21 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     etcd = startProcess(
       join(binDir, "etcd"),
       [
-        "--data-dir", join(workDir, "etcd"),
-        "--listen-client-urls", etcdUrl,
-        "--advertise-client-urls", etcdUrl,
-        "--listen-peer-urls", `http://127.0.0.1:${peerPort}`,
-        "--initial-advertise-peer-urls", `http://127.0.0.1:${peerPort}`,
-        "--initial-cluster", `default=http://127.0.0.1:${peerPort}`,
+        "--data-dir",
+        join(workDir, "etcd"),
+        "--listen-client-urls",
+        etcdUrl,
+        "--advertise-client-urls",
+        etcdUrl,
+        "--listen-peer-urls",
+        `http://127.0.0.1:${peerPort}`,
+        "--initial-advertise-peer-urls",
+        `http://127.0.0.1:${peerPort}`,
+        "--initial-cluster",
+        `default=http://127.0.0.1:${peerPort}`,
         "--unsafe-no-fsync",
-        "--log-level", "warn",
+        "--log-level",
+        "warn",
       ],
       { logPath: join(workDir, "etcd.log") },
     );
@@ -208,7 +242,9 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       timeoutMs,
       intervalMs: 200,
       abortIf: () =>
-        procs.some((p) => p.exited()) ? `a process exited early; see ${workDir}/{etcd,kube-apiserver}.log` : undefined,
+        procs.some((p) => p.exited())
+          ? `a process exited early; see ${workDir}/{etcd,kube-apiserver}.log`
+          : undefined,
     });
 
     const caPath = join(pkiDir, "ca.crt");

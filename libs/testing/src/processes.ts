@@ -39,7 +39,11 @@ export function startProcess(
 ): ManagedProcess {
   hookExit();
   const log = createWriteStream(opts.logPath, { flags: "a" });
-  const spawnOpts: SpawnOptions = { stdio: ["ignore", "pipe", "pipe"], env: opts.env ?? process.env, cwd: opts.cwd };
+  const spawnOpts: SpawnOptions = {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: opts.env ?? process.env,
+    cwd: opts.cwd,
+  };
   const child = spawn(command, args, spawnOpts);
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);

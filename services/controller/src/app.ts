@@ -65,7 +65,10 @@ function hostPort(addr: string): { host: string; port: number } {
 export function buildController(opts: ControllerAppOptions): ControllerApp {
   const { config, log } = opts;
   const clock = opts.clock ?? systemClock;
-  const client = new KubeClient(opts.kubeConfig, config.kubeApiQps > 0 ? { rateLimit: { qps: config.kubeApiQps, burst: config.kubeApiBurst } } : {});
+  const client = new KubeClient(
+    opts.kubeConfig,
+    config.kubeApiQps > 0 ? { rateLimit: { qps: config.kubeApiQps, burst: config.kubeApiBurst } } : {},
+  );
   const caches = buildCaches(client, clock, log);
   const lifecycle = new DeferredLifecycle();
   const recorder = opts.recorder ?? new KubeEventRecorder({ client, component: "cert-manager", clock, log });
@@ -91,7 +94,12 @@ export function buildController(opts: ControllerAppOptions): ControllerApp {
   const acme =
     opts.acme === false
       ? undefined
-      : buildAcme({ deps, settings: acmeSettingsFromConfig(config), getBus: () => bus, metrics: metrics.registry });
+      : buildAcme({
+          deps,
+          settings: acmeSettingsFromConfig(config),
+          getBus: () => bus,
+          metrics: metrics.registry,
+        });
   const registrations: ControllerRegistration[] = [
     ...certificateControllers(deps),
     ...(config.disableAutoApproval ? [] : [approverController(deps)]),
@@ -111,7 +119,9 @@ export function buildController(opts: ControllerAppOptions): ControllerApp {
     seenKeys.set(r.name, keys);
     const c = new Controller({
       name: r.name,
-      reconcile: config.sharding ? (key, ctx) => (membership.owns(key) ? r.reconcile(key, ctx) : Promise.resolve()) : r.reconcile,
+      reconcile: config.sharding
+        ? (key, ctx) => (membership.owns(key) ? r.reconcile(key, ctx) : Promise.resolve())
+        : r.reconcile,
       workers: r.workers ?? config.concurrentWorkers,
       queue: { clock, backoff: { baseMs: 1000, maxMs: 30_000 } },
       counters,
@@ -144,7 +154,8 @@ export function buildController(opts: ControllerAppOptions): ControllerApp {
       lifecycle.attach(publisher);
       if (config.sharding) await membership.start(bus);
     } catch (err) {
-      if (!abort.signal.aborted) log.error({ err }, "NATS unavailable; lifecycle events are buffered in memory");
+      if (!abort.signal.aborted)
+        log.error({ err }, "NATS unavailable; lifecycle events are buffered in memory");
     }
   }
 
@@ -165,7 +176,9 @@ export function buildController(opts: ControllerAppOptions): ControllerApp {
         const { host, port } = hostPort(config.metricsListenAddress);
         const m = await metrics.startServer(host, port);
         out.metricsPort = m.port;
-        servers.push({ close: (cb?: (err?: Error) => void) => void m.close().then(() => cb?.()) } as unknown as Server);
+        servers.push({
+          close: (cb?: (err?: Error) => void) => void m.close().then(() => cb?.()),
+        } as unknown as Server);
       }
       if (config.healthzListenAddress) {
         const { host, port } = hostPort(config.healthzListenAddress);

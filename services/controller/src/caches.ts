@@ -8,7 +8,14 @@ import {
   type ClusterIssuer,
   type Issuer,
 } from "@certkeeper/api";
-import { indexByOwnerUID, Informer, SecretCache, type Clock, type KubeClient, type KubeObject } from "@certkeeper/kube";
+import {
+  indexByOwnerUID,
+  Informer,
+  SecretCache,
+  type Clock,
+  type KubeClient,
+  type KubeObject,
+} from "@certkeeper/kube";
 import type { Logger } from "@certkeeper/logging";
 import { Index, type Caches } from "./context.ts";
 
@@ -23,7 +30,9 @@ export function buildCaches(client: KubeClient, clock: Clock, log: Logger): Cach
       indexers: {
         [Index.uid]: byUID,
         [Index.secretName]: (c) => [`${c.metadata.namespace}/${c.spec.secretName}`],
-        [Index.issuer]: (c) => [`${issuerRefKind(c.spec.issuerRef)}/${c.metadata.namespace}/${c.spec.issuerRef.name}`],
+        [Index.issuer]: (c) => [
+          `${issuerRefKind(c.spec.issuerRef)}/${c.metadata.namespace}/${c.spec.issuerRef.name}`,
+        ],
       },
     }),
     certificateRequests: new Informer<CertificateRequest>({
@@ -33,12 +42,24 @@ export function buildCaches(client: KubeClient, clock: Clock, log: Logger): Cach
         [Index.ownerUID]: indexByOwnerUID,
         [Index.issuer]: (cr) => {
           const kind = issuerRefKind(cr.spec.issuerRef);
-          return [kind === "ClusterIssuer" ? `ClusterIssuer//${cr.spec.issuerRef.name}` : `Issuer/${cr.metadata.namespace}/${cr.spec.issuerRef.name}`];
+          return [
+            kind === "ClusterIssuer"
+              ? `ClusterIssuer//${cr.spec.issuerRef.name}`
+              : `Issuer/${cr.metadata.namespace}/${cr.spec.issuerRef.name}`,
+          ];
         },
       },
     }),
-    issuers: new Informer<Issuer>({ ...common, resource: Resources.Issuer, indexers: { [Index.uid]: byUID } }),
-    clusterIssuers: new Informer<ClusterIssuer>({ ...common, resource: Resources.ClusterIssuer, indexers: { [Index.uid]: byUID } }),
+    issuers: new Informer<Issuer>({
+      ...common,
+      resource: Resources.Issuer,
+      indexers: { [Index.uid]: byUID },
+    }),
+    clusterIssuers: new Informer<ClusterIssuer>({
+      ...common,
+      resource: Resources.ClusterIssuer,
+      indexers: { [Index.uid]: byUID },
+    }),
     secrets: new SecretCache({
       ...common,
       indexers: {
@@ -52,6 +73,8 @@ export function buildCaches(client: KubeClient, clock: Clock, log: Logger): Cach
   };
 }
 
-export function allInformers(c: Caches): Array<{ start(): void; stop(): Promise<void>; waitForSync(s?: AbortSignal): Promise<boolean> }> {
+export function allInformers(
+  c: Caches,
+): Array<{ start(): void; stop(): Promise<void>; waitForSync(s?: AbortSignal): Promise<boolean> }> {
   return [c.certificates, c.certificateRequests, c.issuers, c.clusterIssuers, c.secrets];
 }

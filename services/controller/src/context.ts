@@ -34,7 +34,12 @@ export const Index = {
  * never carries key material (the contracts package refuses it).
  */
 export interface Lifecycle {
-  publish<K extends SubjectKind>(kind: K, event: EventName<K>, obj: KubeObject, data?: Record<string, unknown>): void;
+  publish<K extends SubjectKind>(
+    kind: K,
+    event: EventName<K>,
+    obj: KubeObject,
+    data?: Record<string, unknown>,
+  ): void;
 }
 
 export const noLifecycle: Lifecycle = { publish: () => {} };

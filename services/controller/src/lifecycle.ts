@@ -24,7 +24,12 @@ export class DeferredLifecycle implements Lifecycle {
     for (const [kind, event, obj, data] of queued) this.send(kind, event, obj, data);
   }
 
-  publish<K extends SubjectKind>(kind: K, event: EventName<K>, obj: KubeObject, data: Record<string, unknown> = {}): void {
+  publish<K extends SubjectKind>(
+    kind: K,
+    event: EventName<K>,
+    obj: KubeObject,
+    data: Record<string, unknown> = {},
+  ): void {
     if (!obj.metadata.uid || !obj.metadata.name) return;
     if (this.publisher) return this.send(kind, event, obj, data);
     this.pending.push([kind, event, obj, data]);

@@ -7,7 +7,11 @@ import { ControllerConfigSchema } from "./config.ts";
 
 let config;
 try {
-  config = loadConfig(ControllerConfigSchema, { argv: process.argv.slice(2), env: process.env, envPrefix: "CERTKEEPER_CONTROLLER" });
+  config = loadConfig(ControllerConfigSchema, {
+    argv: process.argv.slice(2),
+    env: process.env,
+    envPrefix: "CERTKEEPER_CONTROLLER",
+  });
 } catch (err) {
   if (err instanceof ConfigError) {
     console.error(err.message);
@@ -16,7 +20,10 @@ try {
   throw err;
 }
 const log = createLogger({ service: "controller", level: config.logLevel });
-log.info({ config: { ...config, natsPassword: config.natsPassword ? "[redacted]" : undefined } }, "configuration");
+log.info(
+  { config: { ...config, natsPassword: config.natsPassword ? "[redacted]" : undefined } },
+  "configuration",
+);
 const app = buildController({ config, kubeConfig: loadKubeConfig({ kubeconfig: config.kubeconfig }), log });
 const ports = await app.start();
 log.info(ports, "listening");

@@ -5,7 +5,16 @@
  * cache, so no extra GET is spent on the happy path.
  */
 import { Resources, type KindName } from "@certkeeper/api";
-import { getCondition, setCondition, removeCondition, type Condition, type ConditionInput, type Informer, type KubeClient, type KubeObject } from "@certkeeper/kube";
+import {
+  getCondition,
+  setCondition,
+  removeCondition,
+  type Condition,
+  type ConditionInput,
+  type Informer,
+  type KubeClient,
+  type KubeObject,
+} from "@certkeeper/kube";
 
 export { getCondition, setCondition, removeCondition, type Condition };
 
@@ -24,11 +33,15 @@ export async function writeStatus<T extends KubeObject & { status?: unknown }>(
 }
 
 export function canonical(v: unknown): string {
-  return JSON.stringify(v, (_k, val: unknown) =>
-    val && typeof val === "object" && !Array.isArray(val)
-      ? Object.fromEntries(Object.entries(val as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
-      : val,
-  ) ?? "";
+  return (
+    JSON.stringify(v, (_k, val: unknown) =>
+      val && typeof val === "object" && !Array.isArray(val)
+        ? Object.fromEntries(
+            Object.entries(val as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)),
+          )
+        : val,
+    ) ?? ""
+  );
 }
 
 /** A condition is "true" if present with status True. */

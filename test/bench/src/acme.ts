@@ -46,7 +46,13 @@ import { silentLogger } from "@certkeeper/logging";
 import { startPebble, waitFor, type PebbleHandle } from "@certkeeper/testing";
 import { buildController, type ControllerApp } from "../../../services/controller/src/app.ts";
 import { ControllerConfigSchema } from "../../../services/controller/src/config.ts";
-import { certificate, pebbleIssuer, Router, startSolver, type SolverReplica } from "../../e2e/src/acme-harness.ts";
+import {
+  certificate,
+  pebbleIssuer,
+  Router,
+  startSolver,
+  type SolverReplica,
+} from "../../e2e/src/acme-harness.ts";
 import {
   apply,
   controllerArgs,
@@ -59,7 +65,11 @@ import {
 
 const pct = (sorted: number[], p: number) =>
   sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN;
-const median = (xs: number[]) => pct([...xs].sort((a, b) => a - b), 50);
+const median = (xs: number[]) =>
+  pct(
+    [...xs].sort((a, b) => a - b),
+    50,
+  );
 const round = (n: number, d = 0) => Number(n.toFixed(d));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -132,8 +142,18 @@ const STAGES: Array<[string, keyof Timeline, keyof Timeline]> = [
   ["Order valid → Certificate Ready", "orderValid", "ready"],
 ];
 
-function watch<T extends KubeObject>(world: World, kind: keyof typeof Resources, ns: string, seen: (o: T) => void) {
-  const inf = new Informer<T>({ client: world.client, resource: Resources[kind], namespace: ns, log: silentLogger() });
+function watch<T extends KubeObject>(
+  world: World,
+  kind: keyof typeof Resources,
+  ns: string,
+  seen: (o: T) => void,
+) {
+  const inf = new Informer<T>({
+    client: world.client,
+    resource: Resources[kind],
+    namespace: ns,
+    log: silentLogger(),
+  });
   inf.onAdd(seen);
   inf.onUpdate((_o, n) => seen(n));
   return inf;
@@ -154,7 +174,10 @@ interface ModeOptions {
   workers: number;
 }
 
-async function startController(world: World, extra: string[]): Promise<{ app: ControllerApp; metricsPort: number }> {
+async function startController(
+  world: World,
+  extra: string[],
+): Promise<{ app: ControllerApp; metricsPort: number }> {
   const config = loadConfig(ControllerConfigSchema, { argv: controllerArgs(world, extra) });
   const app = buildController({ config, kubeConfig: world.cp.kubeConfig(), log: silentLogger() });
   const ports = await app.start();
@@ -167,15 +190,27 @@ async function ourRun(parts: Parts, count: number, mode: ModeOptions) {
   const ns = `bench-${mode.label}`;
   await createNamespace(world.client, ns);
   const flags = [
-    "--http01-self-check-address", `127.0.0.1:${router.port}`,
-    "--http01-self-check-passes", String(mode.passes),
-    "--http01-self-check-interval", mode.interval,
-    "--http01-self-check-timeout", mode.timeout,
-    "--dns01-check-retry-period", mode.retry,
-    "--concurrent-workers", String(mode.workers),
-    "--log-level", "warn",
+    "--http01-self-check-address",
+    `127.0.0.1:${router.port}`,
+    "--http01-self-check-passes",
+    String(mode.passes),
+    "--http01-self-check-interval",
+    mode.interval,
+    "--http01-self-check-timeout",
+    mode.timeout,
+    "--dns01-check-retry-period",
+    mode.retry,
+    "--concurrent-workers",
+    String(mode.workers),
+    "--log-level",
+    "warn",
   ];
-  console.log(`\n[${mode.label}] controller flags: ${flags.filter((f) => !f.startsWith("127.")).join(" ").replace(/--http01-self-check-address/, "--http01-self-check-address <router>")}`);
+  console.log(
+    `\n[${mode.label}] controller flags: ${flags
+      .filter((f) => !f.startsWith("127."))
+      .join(" ")
+      .replace(/--http01-self-check-address/, "--http01-self-check-address <router>")}`,
+  );
   const { app, metricsPort } = await startController(world, flags);
   const informers: Array<Informer<KubeObject>> = [];
   try {
@@ -183,7 +218,14 @@ async function ourRun(parts: Parts, count: number, mode: ModeOptions) {
     await apply(world.client, "ClusterIssuer", pebbleIssuer(issuerName, pebble));
     await waitFor(
       `ClusterIssuer ${issuerName} Ready`,
-      async () => (isReady(await world.client.get<ClusterIssuer>(Resources.ClusterIssuer, undefined, issuerName).catch(() => undefined)) ? true : undefined),
+      async () =>
+        isReady(
+          await world.client
+            .get<ClusterIssuer>(Resources.ClusterIssuer, undefined, issuerName)
+            .catch(() => undefined),
+        )
+          ? true
+          : undefined,
       { timeoutMs: 60_000, intervalMs: 100 },
     );
     // Let the start-up reconciles of older objects settle before timing.
@@ -197,9 +239,21 @@ async function ourRun(parts: Parts, count: number, mode: ModeOptions) {
       if (t && t[stage] === undefined) t[stage] = when;
     };
     informers.push(
-      watch<Certificate>(world, "Certificate", ns, (c) => isReady(c) && mark(dnsOf.get(c.metadata.name!), "ready")) as unknown as Informer<KubeObject>,
+      watch<Certificate>(
+        world,
+        "Certificate",
+        ns,
+        (c) => isReady(c) && mark(dnsOf.get(c.metadata.name!), "ready"),
+      ) as unknown as Informer<KubeObject>,
       watch<CertificateRequest>(world, "CertificateRequest", ns, (cr) =>
-        mark(dnsOf.get(cr.metadata.ownerReferences?.[0]?.name ?? cr.metadata.annotations?.["cert-manager.io/certificate-name"] ?? ""), "request"),
+        mark(
+          dnsOf.get(
+            cr.metadata.ownerReferences?.[0]?.name ??
+              cr.metadata.annotations?.["cert-manager.io/certificate-name"] ??
+              "",
+          ),
+          "request",
+        ),
       ) as unknown as Informer<KubeObject>,
       watch<Order>(world, "Order", ns, (o) => {
         const dns = o.spec.dnsNames?.[0];
@@ -233,8 +287,13 @@ async function ourRun(parts: Parts, count: number, mode: ModeOptions) {
       intervalMs: 50,
     }).catch(async (err: unknown) => {
       const chs = await world.client.list<Challenge>(Resources.Challenge, { namespace: ns });
-      const reasons = [...new Set(chs.items.map((c) => `${c.status?.state ?? "-"}: ${c.status?.reason ?? ""}`))].slice(0, 5);
-      throw new Error(`${(err as Error).message}: ${readyCount()}/${count} Ready after ${limitMs / 1000} s; challenge states: ${reasons.join(" | ")}`, { cause: err });
+      const reasons = [
+        ...new Set(chs.items.map((c) => `${c.status?.state ?? "-"}: ${c.status?.reason ?? ""}`)),
+      ].slice(0, 5);
+      throw new Error(
+        `${(err as Error).message}: ${readyCount()}/${count} Ready after ${limitMs / 1000} s; challenge states: ${reasons.join(" | ")}`,
+        { cause: err },
+      );
     });
     const tDone = Date.now();
     const after = await acmeRequestCounts(metricsPort);
@@ -259,7 +318,9 @@ async function ourRun(parts: Parts, count: number, mode: ModeOptions) {
     const lat = names.map((n) => tl.get(n.dns)!.ready! - tl.get(n.dns)!.created!).sort((a, b) => a - b);
     const stages: Record<string, number> = {};
     for (const [label, from, to] of STAGES) {
-      const ds = [...tl.values()].filter((t) => t[from] !== undefined && t[to] !== undefined).map((t) => t[to]! - t[from]!);
+      const ds = [...tl.values()]
+        .filter((t) => t[from] !== undefined && t[to] !== undefined)
+        .map((t) => t[to]! - t[from]!);
       stages[label] = Math.round(median(ds));
     }
     const requests = diff(before, after);
@@ -271,8 +332,18 @@ async function ourRun(parts: Parts, count: number, mode: ModeOptions) {
       certificates: count,
       wallSeconds: round((tDone - t0) / 1000, 2),
       secondsToCreateAll: round((tCreated - t0) / 1000, 2),
-      latencyMs: { p50: Math.round(pct(lat, 50)), p99: Math.round(pct(lat, 99)), min: Math.round(lat[0]!), max: Math.round(lat.at(-1)!) },
-      acmeRequests: { total: totalRequests, perCertificate: round(totalRequests / count, 1), byAction, byActionAndStatus: Object.fromEntries(Object.entries(requests).filter(([k]) => k.includes(" "))) },
+      latencyMs: {
+        p50: Math.round(pct(lat, 50)),
+        p99: Math.round(pct(lat, 99)),
+        min: Math.round(lat[0]!),
+        max: Math.round(lat.at(-1)!),
+      },
+      acmeRequests: {
+        total: totalRequests,
+        perCertificate: round(totalRequests / count, 1),
+        byAction,
+        byActionAndStatus: Object.fromEntries(Object.entries(requests).filter(([k]) => k.includes(" "))),
+      },
       selfCheckRequests: { total: selfChecks, perCertificate: round(selfChecks / count, 2) },
       pebbleValidationRequests: { total: validations, perCertificate: round(validations / count, 2) },
       medianStageMs: stages,
@@ -301,11 +372,19 @@ async function ourRun(parts: Parts, count: number, mode: ModeOptions) {
 async function removeRun(world: World, ns: string): Promise<void> {
   for (const kind of ["Certificate", "CertificateRequest", "Order"] as const) {
     const list = await world.client.list<KubeObject>(Resources[kind], { namespace: ns });
-    await Promise.all(list.items.map((o) => world.client.delete(Resources[kind], ns, o.metadata.name!).catch(() => undefined)));
+    await Promise.all(
+      list.items.map((o) =>
+        world.client.delete(Resources[kind], ns, o.metadata.name!).catch(() => undefined),
+      ),
+    );
   }
 }
 
-function runCertbot(args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{ code: number | null; output: string }> {
+function runCertbot(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs: number,
+): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn("certbot", args, { env, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
@@ -329,25 +408,48 @@ async function certbotRun(pebble: PebbleHandle, count: number, workDir: string) 
   await writeFile(caFile, pebble.caPEM);
   const env = { ...process.env, REQUESTS_CA_BUNDLE: caFile };
   const common = [
-    "--non-interactive", "--agree-tos", "-m", "bench@example.com", "--no-eff-email",
-    "--server", pebble.directoryUrl,
-    "--config-dir", dirs[0]!, "--work-dir", dirs[1]!, "--logs-dir", dirs[2]!,
+    "--non-interactive",
+    "--agree-tos",
+    "-m",
+    "bench@example.com",
+    "--no-eff-email",
+    "--server",
+    pebble.directoryUrl,
+    "--config-dir",
+    dirs[0]!,
+    "--work-dir",
+    dirs[1]!,
+    "--logs-dir",
+    dirs[2]!,
   ];
   const reg = await runCertbot(["register", ...common], env, 60_000);
   if (reg.code !== 0) throw new Error(`certbot register failed (${reg.code}):\n${reg.output.slice(-2000)}`);
 
-  console.log(`\n[certbot] ${count} names one after another (standalone mode binds Pebble's HTTP-01 port ${pebble.httpPort}, so one at a time)`);
+  console.log(
+    `\n[certbot] ${count} names one after another (standalone mode binds Pebble's HTTP-01 port ${pebble.httpPort}, so one at a time)`,
+  );
   const perCert: number[] = [];
   const t0 = Date.now();
   for (let i = 0; i < count; i++) {
     const name = `n${i}.bench.test`;
     const t = Date.now();
     const r = await runCertbot(
-      ["certonly", "--standalone", ...common, "--http-01-port", String(pebble.httpPort), "--http-01-address", "127.0.0.1", "-d", name],
+      [
+        "certonly",
+        "--standalone",
+        ...common,
+        "--http-01-port",
+        String(pebble.httpPort),
+        "--http-01-address",
+        "127.0.0.1",
+        "-d",
+        name,
+      ],
       env,
       120_000,
     );
-    if (r.code !== 0) throw new Error(`certbot certonly -d ${name} failed (${r.code}):\n${r.output.slice(-2000)}`);
+    if (r.code !== 0)
+      throw new Error(`certbot certonly -d ${name} failed (${r.code}):\n${r.output.slice(-2000)}`);
     await stat(join(dirs[0]!, "live", name, "fullchain.pem"));
     perCert.push(Date.now() - t);
   }
@@ -357,7 +459,12 @@ async function certbotRun(pebble: PebbleHandle, count: number, workDir: string) 
     certificates: count,
     sequential: true,
     wallSeconds: round(wall, 2),
-    perCertificateMs: { p50: sorted.length ? pct(sorted, 50) : 0, p99: sorted.length ? pct(sorted, 99) : 0, min: sorted[0] ?? 0, max: sorted.at(-1) ?? 0 },
+    perCertificateMs: {
+      p50: sorted.length ? pct(sorted, 50) : 0,
+      p99: sorted.length ? pct(sorted, 99) : 0,
+      min: sorted[0] ?? 0,
+      max: sorted.at(-1) ?? 0,
+    },
     perCertificateMsInOrder: perCert,
     version: spawnSync("certbot", ["--version"]).stdout?.toString().trim() || undefined,
     note: "one certbot process per name (Python start-up included); account registered beforehand, untimed",
@@ -368,7 +475,9 @@ export async function run(argv: string[]): Promise<void> {
   const flags = parseFlags(argv);
   const count = Number(flags.count ?? 50);
   const out = flags.out ?? join(ROOT, "bench-results/acme.json");
-  const modes = String(flags.modes ?? "tuned,defaults").split(",").filter(Boolean);
+  const modes = String(flags.modes ?? "tuned,defaults")
+    .split(",")
+    .filter(Boolean);
   const withCertbot = flags.certbot !== "false";
   const workers = Number(flags.workers ?? 5);
   const tuned: ModeOptions = {
@@ -379,7 +488,14 @@ export async function run(argv: string[]): Promise<void> {
     retry: String(flags["check-retry-period"] ?? "2s"),
     workers,
   };
-  const defaults: ModeOptions = { label: "defaults", passes: 5, interval: "2s", timeout: "10s", retry: "10s", workers };
+  const defaults: ModeOptions = {
+    label: "defaults",
+    passes: 5,
+    interval: "2s",
+    timeout: "10s",
+    retry: "10s",
+    workers,
+  };
   const known: Record<string, ModeOptions> = { tuned, defaults };
   for (const m of modes) if (!known[m]) throw new Error(`--modes: unknown mode "${m}" (tuned, defaults)`);
   if (!(count >= 1 && count <= 1000)) throw new Error("--count: 1..1000");
@@ -387,11 +503,15 @@ export async function run(argv: string[]): Promise<void> {
   if (withCertbot) {
     const probe = spawnSync("certbot", ["--version"]);
     if (probe.error || probe.status !== 0) {
-      throw new Error("certbot not found on PATH: install Debian's `certbot` package (apt-get install -y certbot), or pass --no-certbot");
+      throw new Error(
+        "certbot not found on PATH: install Debian's `certbot` package (apt-get install -y certbot), or pass --no-certbot",
+      );
     }
   }
 
-  console.log(`ACME benchmark: ${count} Certificates (one name each, ECDSA P-256) through Pebble, modes: ${modes.join(", ")}${withCertbot ? "; then certbot" : ""}`);
+  console.log(
+    `ACME benchmark: ${count} Certificates (one name each, ECDSA P-256) through Pebble, modes: ${modes.join(", ")}${withCertbot ? "; then certbot" : ""}`,
+  );
   const workDir = await mkdtemp(join(tmpdir(), "ck-bench-acme-"));
   let world: World | undefined;
   let pebble: PebbleHandle | undefined;
@@ -400,7 +520,10 @@ export async function run(argv: string[]): Promise<void> {
   try {
     world = await startWorld();
     await createNamespace(world.client, "cert-manager");
-    solvers = await Promise.all([startSolver(world.nats.url, workDir, "solver-1"), startSolver(world.nats.url, workDir, "solver-2")]);
+    solvers = await Promise.all([
+      startSolver(world.nats.url, workDir, "solver-1"),
+      startSolver(world.nats.url, workDir, "solver-2"),
+    ]);
     const live = solvers;
     router = new Router(() => live.filter((s) => !s.proc.exited()).map((s) => s.port));
     const routerPort = await router.start();
@@ -426,15 +549,20 @@ export async function run(argv: string[]): Promise<void> {
     }
 
     const main = runs[0];
-    const comparison = main && certbot
-      ? {
-          ours: `${main.mode}: ${main.wallSeconds} s for ${count} concurrently (p50 ${main.latencyMs.p50} ms, p99 ${main.latencyMs.p99} ms)`,
-          certbot: `${certbot.wallSeconds} s for ${count} one after another (p50 ${certbot.perCertificateMs.p50} ms per certificate)`,
-          certbotWallOverOurs: round(certbot.wallSeconds / main.wallSeconds, 2),
-          ourP50OverCertbotP50: round(main.latencyMs.p50 / certbot.perCertificateMs.p50, 2),
-          ...Object.fromEntries(runs.slice(1).map((r) => [`certbotWallOver_${r.mode}`, round(certbot.wallSeconds / r.wallSeconds, 2)])),
-        }
-      : undefined;
+    const comparison =
+      main && certbot
+        ? {
+            ours: `${main.mode}: ${main.wallSeconds} s for ${count} concurrently (p50 ${main.latencyMs.p50} ms, p99 ${main.latencyMs.p99} ms)`,
+            certbot: `${certbot.wallSeconds} s for ${count} one after another (p50 ${certbot.perCertificateMs.p50} ms per certificate)`,
+            certbotWallOverOurs: round(certbot.wallSeconds / main.wallSeconds, 2),
+            ourP50OverCertbotP50: round(main.latencyMs.p50 / certbot.perCertificateMs.p50, 2),
+            ...Object.fromEntries(
+              runs
+                .slice(1)
+                .map((r) => [`certbotWallOver_${r.mode}`, round(certbot.wallSeconds / r.wallSeconds, 2)]),
+            ),
+          }
+        : undefined;
     const result = {
       benchmark: "acme",
       at: new Date().toISOString(),
@@ -447,15 +575,24 @@ export async function run(argv: string[]): Promise<void> {
 
     console.log("\nsummary");
     for (const r of runs) {
-      const top = Object.entries(r.medianStageMs).sort((a, b) => b[1] - a[1]).slice(0, 3).map(([k, v]) => `${k} ${v} ms`);
+      const top = Object.entries(r.medianStageMs)
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 3)
+        .map(([k, v]) => `${k} ${v} ms`);
       console.log(
         `  ours [${r.mode}]: ${r.wallSeconds} s wall for ${count}; p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms; ` +
           `${r.acmeRequests.perCertificate} ACME requests/cert, ${r.selfCheckRequests.perCertificate} self-check requests/cert; ` +
           `largest median stages: ${top.join(", ")}`,
       );
     }
-    if (certbot) console.log(`  certbot (sequential): ${certbot.wallSeconds} s wall; per cert p50 ${certbot.perCertificateMs.p50} ms, p99 ${certbot.perCertificateMs.p99} ms`);
-    if (comparison) console.log(`  certbot wall / ours [${main!.mode}] wall = ${comparison.certbotWallOverOurs}; our p50 / certbot p50 = ${comparison.ourP50OverCertbotP50}`);
+    if (certbot)
+      console.log(
+        `  certbot (sequential): ${certbot.wallSeconds} s wall; per cert p50 ${certbot.perCertificateMs.p50} ms, p99 ${certbot.perCertificateMs.p99} ms`,
+      );
+    if (comparison)
+      console.log(
+        `  certbot wall / ours [${main!.mode}] wall = ${comparison.certbotWallOverOurs}; our p50 / certbot p50 = ${comparison.ourP50OverCertbotP50}`,
+      );
 
     await mkdir(dirname(out), { recursive: true });
     await writeFile(out, JSON.stringify(result, null, 2) + "\n");

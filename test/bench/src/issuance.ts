@@ -24,7 +24,13 @@ const NS = "bench";
 
 /** Sums apiserver_request_total by verb from the API server's own metrics. */
 async function requestTotals(client: KubeClient): Promise<Record<string, number>> {
-  const { body: text } = await client.transport.request({ method: "GET", path: "/metrics", verb: "get", resource: "metrics", accept: "text/plain" });
+  const { body: text } = await client.transport.request({
+    method: "GET",
+    path: "/metrics",
+    verb: "get",
+    resource: "metrics",
+    accept: "text/plain",
+  });
   const out: Record<string, number> = {};
   for (const line of text.split("\n")) {
     if (!line.startsWith("apiserver_request_total{")) continue;
@@ -48,7 +54,8 @@ function diff(a: Record<string, number>, b: Record<string, number>): Record<stri
   return out;
 }
 
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+const pct = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
 export async function run(argv: string[]): Promise<void> {
   const flags = parseFlags(argv);
@@ -56,30 +63,65 @@ export async function run(argv: string[]): Promise<void> {
   const workers = Number(flags.workers ?? 25);
   const out = flags.out ?? join(ROOT, "bench-results/issuance.json");
 
-  console.log(`issuance benchmark: ${count} Certificates (ECDSA P-256, CA issuer), controller workers=${workers}`);
+  console.log(
+    `issuance benchmark: ${count} Certificates (ECDSA P-256, CA issuer), controller workers=${workers}`,
+  );
   const [cp, nats] = await Promise.all([startControlPlane(), startNats()]);
   const client = new KubeClient(cp.kubeConfig());
   const controller: { pid: number; kill: () => void; exited?: Promise<unknown> } = { pid: 0, kill: () => {} };
   try {
     await applyCrds(cp.kubeConfig());
     for (const ns of [NS, "cert-manager"]) {
-      await client.create(CoreResources.namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
+      await client.create(CoreResources.namespaces, {
+        apiVersion: "v1",
+        kind: "Namespace",
+        metadata: { name: ns },
+      });
     }
     const caKey = await generatePrivateKey({ algorithm: "ECDSA", size: 256 });
-    const caPEM = signCertificate({ csr: buildCSR({ commonName: "bench CA", isCA: true }, caKey), issuerKey: caKey, isCA: true, duration: 365 * 86400_000 });
+    const caPEM = signCertificate({
+      csr: buildCSR({ commonName: "bench CA", isCA: true }, caKey),
+      issuerKey: caKey,
+      isCA: true,
+      duration: 365 * 86400_000,
+    });
     await client.create<Secret>(CoreResources.secrets, {
       apiVersion: "v1",
       kind: "Secret",
       metadata: { name: "bench-ca", namespace: NS },
       type: "kubernetes.io/tls",
-      data: { "tls.crt": Buffer.from(caPEM).toString("base64"), "tls.key": Buffer.from(encodePrivateKey(caKey, "PKCS8")).toString("base64") },
+      data: {
+        "tls.crt": Buffer.from(caPEM).toString("base64"),
+        "tls.key": Buffer.from(encodePrivateKey(caKey, "PKCS8")).toString("base64"),
+      },
     });
-    await client.create(Resources.Issuer, { apiVersion: "cert-manager.io/v1", kind: "Issuer", metadata: { name: "ca", namespace: NS }, spec: { ca: { secretName: "bench-ca" } } });
+    await client.create(Resources.Issuer, {
+      apiVersion: "cert-manager.io/v1",
+      kind: "Issuer",
+      metadata: { name: "ca", namespace: NS },
+      spec: { ca: { secretName: "bench-ca" } },
+    });
 
     const child = spawn(
       process.execPath,
-      [...(flags["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${flags["cpu-prof"]}`] : []), "--import", "tsx", join(ROOT, "services/controller/src/main.ts"), "--kubeconfig", cp.kubeconfigPath, "--nats-url", nats.url,
-        "--concurrent-workers", String(workers), "--metrics-listen-address", "127.0.0.1:0", "--healthz-listen-address", "127.0.0.1:0", "--log-level", "warn"],
+      [
+        ...(flags["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${flags["cpu-prof"]}`] : []),
+        "--import",
+        "tsx",
+        join(ROOT, "services/controller/src/main.ts"),
+        "--kubeconfig",
+        cp.kubeconfigPath,
+        "--nats-url",
+        nats.url,
+        "--concurrent-workers",
+        String(workers),
+        "--metrics-listen-address",
+        "127.0.0.1:0",
+        "--healthz-listen-address",
+        "127.0.0.1:0",
+        "--log-level",
+        "warn",
+      ],
       {
         cwd: ROOT,
         stdio: ["ignore", "ignore", "inherit"],
@@ -89,16 +131,30 @@ export async function run(argv: string[]): Promise<void> {
     controller.pid = child.pid!;
     controller.kill = () => child.kill("SIGTERM");
     controller.exited = new Promise((r) => child.once("exit", r));
-    await waitFor("CA Issuer Ready", async () => {
-      const iss = await client.get<Certificate>(Resources.Issuer, NS, "ca");
-      return iss.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ? true : undefined;
-    }, { timeoutMs: 60_000, intervalMs: 200 });
+    await waitFor(
+      "CA Issuer Ready",
+      async () => {
+        const iss = await client.get<Certificate>(Resources.Issuer, NS, "ca");
+        return iss.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True")
+          ? true
+          : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 200 },
+    );
 
     // A watch records when each Certificate turns Ready.
     const readyAt = new Map<string, number>();
-    const watcher = new Informer<Certificate>({ client, resource: Resources.Certificate, namespace: NS, log: silentLogger() });
+    const watcher = new Informer<Certificate>({
+      client,
+      resource: Resources.Certificate,
+      namespace: NS,
+      log: silentLogger(),
+    });
     const seen = (c: Certificate) => {
-      if (!readyAt.has(c.metadata.name!) && c.status?.conditions?.some((x) => x.type === "Ready" && x.status === "True")) {
+      if (
+        !readyAt.has(c.metadata.name!) &&
+        c.status?.conditions?.some((x) => x.type === "Ready" && x.status === "True")
+      ) {
         readyAt.set(c.metadata.name!, performance.now());
       }
     };
@@ -121,13 +177,21 @@ export async function run(argv: string[]): Promise<void> {
             apiVersion: "cert-manager.io/v1",
             kind: "Certificate",
             metadata: { name, namespace: NS },
-            spec: { secretName: `${name}-tls`, dnsNames: [`${name}.bench.example`], privateKey: { algorithm: "ECDSA", size: 256 }, issuerRef: { name: "ca", kind: "Issuer" } },
+            spec: {
+              secretName: `${name}-tls`,
+              dnsNames: [`${name}.bench.example`],
+              privateKey: { algorithm: "ECDSA", size: 256 },
+              issuerRef: { name: "ca", kind: "Issuer" },
+            },
           } as Certificate);
         }
       }),
     );
     const tCreated = performance.now();
-    await waitFor("all Ready", async () => (readyAt.size >= count ? true : undefined), { timeoutMs: 30 * 60_000, intervalMs: 50 });
+    await waitFor("all Ready", async () => (readyAt.size >= count ? true : undefined), {
+      timeoutMs: 30 * 60_000,
+      intervalMs: 50,
+    });
     const tDone = performance.now();
     // Let the controller finish its follow-up writes (next-key Secret deletion, history pruning).
     await new Promise((r) => setTimeout(r, 3000));
@@ -141,7 +205,10 @@ export async function run(argv: string[]): Promise<void> {
     const benchCreates = count; // the benchmark's own POSTs of Certificates
     const writes = (d.POST ?? 0) + (d.PUT ?? 0) + (d.PATCH ?? 0) + (d.DELETE ?? 0) - benchCreates;
     const eventWrites = (d["POST events"] ?? 0) + (d["PATCH events"] ?? 0);
-    const total = Object.entries(d).filter(([k]) => !k.includes(" ")).reduce((a, [, v]) => a + v, 0) - benchCreates;
+    const total =
+      Object.entries(d)
+        .filter(([k]) => !k.includes(" "))
+        .reduce((a, [, v]) => a + v, 0) - benchCreates;
     const lat = names.map((n) => readyAt.get(n)! - createdAt.get(n)!).sort((a, b) => a - b);
     const wall = (tDone - t0) / 1000;
     const result = {
@@ -153,12 +220,20 @@ export async function run(argv: string[]): Promise<void> {
       secondsToAllReady: Number(wall.toFixed(2)),
       secondsToCreateAll: Number(((tCreated - t0) / 1000).toFixed(2)),
       certificatesPerSecond: Number((count / wall).toFixed(1)),
-      latencyMs: { p50: Math.round(pct(lat, 50)), p99: Math.round(pct(lat, 99)), max: Math.round(lat.at(-1)!) },
+      latencyMs: {
+        p50: Math.round(pct(lat, 50)),
+        p99: Math.round(pct(lat, 99)),
+        max: Math.round(lat.at(-1)!),
+      },
       apiRequestsPerCertificate: Number((total / count).toFixed(2)),
       apiWritesPerCertificate: Number((writes / count).toFixed(2)),
       apiWritesPerCertificateExcludingEvents: Number(((writes - eventWrites) / count).toFixed(2)),
       controllerPeakRssMiB: Number(peakRssMiB.toFixed(1)),
-      requestsByVerbAndResource: Object.fromEntries(Object.entries(d).filter(([k]) => k.includes(" ")).sort()),
+      requestsByVerbAndResource: Object.fromEntries(
+        Object.entries(d)
+          .filter(([k]) => k.includes(" "))
+          .sort(),
+      ),
     };
     console.log(JSON.stringify(result, null, 2));
     await mkdir(dirname(out), { recursive: true });

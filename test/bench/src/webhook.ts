@@ -60,29 +60,65 @@ export async function run(argv: string[]): Promise<void> {
   const port = await freePort();
   const child = spawn(
     "taskset",
-    ["-c", "0", process.execPath, "--import", "tsx", join(ROOT, "services/webhook/src/main.ts"), "--kubeconfig", cp.kubeconfigPath,
-      "--secure-port", String(port), "--healthz-port", String(await freePort()), "--metrics-port", String(await freePort()),
-      "--dynamic-serving-dns-names", "127.0.0.1,localhost", "--log-level", "warn"],
+    [
+      "-c",
+      "0",
+      process.execPath,
+      "--import",
+      "tsx",
+      join(ROOT, "services/webhook/src/main.ts"),
+      "--kubeconfig",
+      cp.kubeconfigPath,
+      "--secure-port",
+      String(port),
+      "--healthz-port",
+      String(await freePort()),
+      "--metrics-port",
+      String(await freePort()),
+      "--dynamic-serving-dns-names",
+      "127.0.0.1,localhost",
+      "--log-level",
+      "warn",
+    ],
     { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] },
   );
   try {
-    await client.create(CoreResources.namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: "cert-manager" } });
-    const ca = await waitFor("webhook CA", async () => {
-      const s = await client.get<Secret>(CoreResources.secrets, "cert-manager", "cert-manager-webhook-ca").catch(() => undefined);
-      return s?.data?.["ca.crt"] ? Buffer.from(s.data["ca.crt"], "base64") : undefined;
-    }, { timeoutMs: 60_000, intervalMs: 200 });
+    await client.create(CoreResources.namespaces, {
+      apiVersion: "v1",
+      kind: "Namespace",
+      metadata: { name: "cert-manager" },
+    });
+    const ca = await waitFor(
+      "webhook CA",
+      async () => {
+        const s = await client
+          .get<Secret>(CoreResources.secrets, "cert-manager", "cert-manager-webhook-ca")
+          .catch(() => undefined);
+        return s?.data?.["ca.crt"] ? Buffer.from(s.data["ca.crt"], "base64") : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 200 },
+    );
     const agent = new Agent({ keepAlive: true, maxSockets: 128, ca });
     const send = (i: number) =>
       new Promise<{ ms: number; ok: boolean }>((resolveP) => {
         const body = review(i);
         const t = performance.now();
         const req = request(
-          { host: "127.0.0.1", port, path: "/validate", method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } },
+          {
+            host: "127.0.0.1",
+            port,
+            path: "/validate",
+            method: "POST",
+            agent,
+            headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+          },
           (res) => {
             const chunks: Buffer[] = [];
             res.on("data", (c: Buffer) => chunks.push(c));
             res.on("end", () => {
-              const ok = res.statusCode === 200 && JSON.parse(Buffer.concat(chunks).toString()).response?.allowed === true;
+              const ok =
+                res.statusCode === 200 &&
+                JSON.parse(Buffer.concat(chunks).toString()).response?.allowed === true;
               resolveP({ ms: performance.now() - t, ok });
             });
           },
@@ -92,7 +128,10 @@ export async function run(argv: string[]): Promise<void> {
       });
     // The load generator (this process, all its threads) runs on the other core.
     spawnSync("taskset", ["-a", "-p", "-c", "1", String(process.pid)], { stdio: "ignore" });
-    await waitFor("webhook serving", async () => ((await send(0)).ok ? true : undefined), { timeoutMs: 30_000, intervalMs: 200 });
+    await waitFor("webhook serving", async () => ((await send(0)).ok ? true : undefined), {
+      timeoutMs: 30_000,
+      intervalMs: 200,
+    });
     // Warm-up: one second at the target rate.
     const phase = async (secs: number) => {
       const total = Math.round(rate * secs);
@@ -120,7 +159,12 @@ export async function run(argv: string[]): Promise<void> {
       requests: results.length,
       errors: results.filter((r) => !r.ok).length,
       webhookCores: 1,
-      latencyMs: { p50: Number(pct(lat, 50).toFixed(2)), p90: Number(pct(lat, 90).toFixed(2)), p99: Number(pct(lat, 99).toFixed(2)), max: Number(lat.at(-1)!.toFixed(2)) },
+      latencyMs: {
+        p50: Number(pct(lat, 50).toFixed(2)),
+        p90: Number(pct(lat, 90).toFixed(2)),
+        p99: Number(pct(lat, 99).toFixed(2)),
+        max: Number(lat.at(-1)!.toFixed(2)),
+      },
     };
     console.log(JSON.stringify(result, null, 2));
     await mkdir(dirname(out), { recursive: true });

@@ -15,10 +15,22 @@ import { freePort, waitFor } from "@certkeeper/testing";
 import { createNamespace, ROOT, startWorld, type World } from "../../integration/src/world.ts";
 
 const WEBHOOK_CONFIGS = {
-  validating: { group: "admissionregistration.k8s.io", version: "v1", plural: "validatingwebhookconfigurations", namespaced: false },
-  mutating: { group: "admissionregistration.k8s.io", version: "v1", plural: "mutatingwebhookconfigurations", namespaced: false },
+  validating: {
+    group: "admissionregistration.k8s.io",
+    version: "v1",
+    plural: "validatingwebhookconfigurations",
+    namespaced: false,
+  },
+  mutating: {
+    group: "admissionregistration.k8s.io",
+    version: "v1",
+    plural: "mutatingwebhookconfigurations",
+    namespaced: false,
+  },
 } as const;
-type WebhookConfiguration = KubeObject & { webhooks: Array<{ name: string; clientConfig: { url?: string; caBundle?: string } }> };
+type WebhookConfiguration = KubeObject & {
+  webhooks: Array<{ name: string; clientConfig: { url?: string; caBundle?: string } }>;
+};
 
 let world: World;
 let kubectlCache: string;
@@ -27,7 +39,11 @@ let webhookPort: number;
 
 function service(name: string, args: string[]): ChildProcess {
   const log = createWriteStream(join(world.cp.workDir, `${name}.log`), { flags: "a" });
-  const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, `services/${name}/src/main.ts`), ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", join(ROOT, `services/${name}/src/main.ts`), ...args],
+    { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
+  );
   child.stdout!.pipe(log);
   child.stderr!.pipe(log);
   procs.push(child);
@@ -36,14 +52,19 @@ function service(name: string, args: string[]): ChildProcess {
 
 async function kubectlApply(yaml: string): Promise<{ ok: boolean; out: string }> {
   return new Promise((resolve) => {
-    const child = execFile("kubectl", ["--kubeconfig", world.cp.kubeconfigPath, "--cache-dir", kubectlCache, "apply", "-f", "-"], (err, stdout, stderr) =>
-      resolve({ ok: !err, out: `${stdout}${stderr}` }),
+    const child = execFile(
+      "kubectl",
+      ["--kubeconfig", world.cp.kubeconfigPath, "--cache-dir", kubectlCache, "apply", "-f", "-"],
+      (err, stdout, stderr) => resolve({ ok: !err, out: `${stdout}${stderr}` }),
     );
     child.stdin!.end(yaml);
   });
 }
 
-const certificateYaml = (name: string, extra = "  dnsNames: [\"a.example.com\"]") => `apiVersion: cert-manager.io/v1
+const certificateYaml = (
+  name: string,
+  extra = '  dnsNames: ["a.example.com"]',
+) => `apiVersion: cert-manager.io/v1
 kind: Certificate
 metadata: {name: ${name}, namespace: default}
 spec:
@@ -56,12 +77,29 @@ function webhookConfig(kind: "validating" | "mutating"): WebhookConfiguration {
   const path = kind === "validating" ? "validate" : "mutate";
   const rules =
     kind === "validating"
-      ? [{ apiGroups: ["cert-manager.io", "acme.cert-manager.io"], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["*/*"] }]
-      : [{ apiGroups: ["cert-manager.io"], apiVersions: ["v1"], operations: ["CREATE"], resources: ["certificaterequests"] }];
+      ? [
+          {
+            apiGroups: ["cert-manager.io", "acme.cert-manager.io"],
+            apiVersions: ["v1"],
+            operations: ["CREATE", "UPDATE"],
+            resources: ["*/*"],
+          },
+        ]
+      : [
+          {
+            apiGroups: ["cert-manager.io"],
+            apiVersions: ["v1"],
+            operations: ["CREATE"],
+            resources: ["certificaterequests"],
+          },
+        ];
   return {
     apiVersion: "admissionregistration.k8s.io/v1",
     kind: kind === "validating" ? "ValidatingWebhookConfiguration" : "MutatingWebhookConfiguration",
-    metadata: { name: "certkeeper-webhook", annotations: { "cert-manager.io/inject-ca-from-secret": "cert-manager/cert-manager-webhook-ca" } },
+    metadata: {
+      name: "certkeeper-webhook",
+      annotations: { "cert-manager.io/inject-ca-from-secret": "cert-manager/cert-manager-webhook-ca" },
+    },
     webhooks: [
       {
         name: "webhook.cert-manager.io",
@@ -78,14 +116,16 @@ function webhookConfig(kind: "validating" | "mutating"): WebhookConfiguration {
 }
 
 const caBundleOf = async (kind: "validating" | "mutating") =>
-  (await world.client.get<WebhookConfiguration>(WEBHOOK_CONFIGS[kind], undefined, "certkeeper-webhook")).webhooks[0]!.clientConfig.caBundle ?? "";
+  (await world.client.get<WebhookConfiguration>(WEBHOOK_CONFIGS[kind], undefined, "certkeeper-webhook"))
+    .webhooks[0]!.clientConfig.caBundle ?? "";
 
 beforeAll(async () => {
   world = await startWorld();
   kubectlCache = await mkdtemp(join(tmpdir(), "kubectl-"));
   await createNamespace(world.client, "cert-manager");
   webhookPort = await freePort();
-  for (const kind of ["validating", "mutating"] as const) await world.client.create(WEBHOOK_CONFIGS[kind], webhookConfig(kind));
+  for (const kind of ["validating", "mutating"] as const)
+    await world.client.create(WEBHOOK_CONFIGS[kind], webhookConfig(kind));
 });
 
 afterAll(async () => {
@@ -102,23 +142,58 @@ describe("webhook + cainjector from a fresh start", () => {
 
     const [healthz, metrics] = [await freePort(), await freePort()];
     service("webhook", [
-      "--kubeconfig", world.cp.kubeconfigPath, "--secure-port", String(webhookPort), "--healthz-port", String(healthz),
-      "--metrics-port", String(metrics), "--dynamic-serving-dns-names", "127.0.0.1,localhost", "--nats-url", world.nats.url,
+      "--kubeconfig",
+      world.cp.kubeconfigPath,
+      "--secure-port",
+      String(webhookPort),
+      "--healthz-port",
+      String(healthz),
+      "--metrics-port",
+      String(metrics),
+      "--dynamic-serving-dns-names",
+      "127.0.0.1,localhost",
+      "--nats-url",
+      world.nats.url,
     ]);
-    service("cainjector", ["--kubeconfig", world.cp.kubeconfigPath, "--leader-elect=false", "--nats-url", world.nats.url,
-      "--metrics-listen-address", "127.0.0.1:0", "--healthz-listen-address", "127.0.0.1:0"]);
+    service("cainjector", [
+      "--kubeconfig",
+      world.cp.kubeconfigPath,
+      "--leader-elect=false",
+      "--nats-url",
+      world.nats.url,
+      "--metrics-listen-address",
+      "127.0.0.1:0",
+      "--healthz-listen-address",
+      "127.0.0.1:0",
+    ]);
 
-    const ca = await waitFor("webhook CA Secret", async () =>
-      world.client.get<Secret>(CoreResources.secrets, "cert-manager", "cert-manager-webhook-ca").catch(() => undefined), { timeoutMs: 30_000, intervalMs: 200 });
+    const ca = await waitFor(
+      "webhook CA Secret",
+      async () =>
+        world.client
+          .get<Secret>(CoreResources.secrets, "cert-manager", "cert-manager-webhook-ca")
+          .catch(() => undefined),
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
     expect(ca.metadata.annotations?.["cert-manager.io/allow-direct-injection"]).toBe("true");
-    await waitFor("caBundle injected", async () =>
-      ((await caBundleOf("validating")) === ca.data!["ca.crt"] && (await caBundleOf("mutating")) === ca.data!["ca.crt"]) ? true : undefined,
-      { timeoutMs: 30_000, intervalMs: 200 });
+    await waitFor(
+      "caBundle injected",
+      async () =>
+        (await caBundleOf("validating")) === ca.data!["ca.crt"] &&
+        (await caBundleOf("mutating")) === ca.data!["ca.crt"]
+          ? true
+          : undefined,
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
 
-    const after = await waitFor("apply admitted", async () => {
-      const r = await kubectlApply(certificateYaml("early"));
-      return r.ok ? r : undefined;
-    }, { timeoutMs: 30_000, intervalMs: 500 });
+    const after = await waitFor(
+      "apply admitted",
+      async () => {
+        const r = await kubectlApply(certificateYaml("early"));
+        return r.ok ? r : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 500 },
+    );
     expect(after.out).toMatch(/certificate.cert-manager.io\/early created/);
   });
 
@@ -148,19 +223,35 @@ describe("webhook + cainjector from a fresh start", () => {
   it("a deleted CA Secret is recreated, re-injected and served with no manual step", async () => {
     const old = await caBundleOf("validating");
     await world.client.delete(CoreResources.secrets, "cert-manager", "cert-manager-webhook-ca");
-    const ca = await waitFor("new CA Secret", async () => {
-      const s = await world.client.get<Secret>(CoreResources.secrets, "cert-manager", "cert-manager-webhook-ca").catch(() => undefined);
-      return s && s.data?.["ca.crt"] ? s : undefined;
-    }, { timeoutMs: 30_000, intervalMs: 200 });
-    await waitFor("new CA injected", async () => {
-      const bundle = Buffer.from(await caBundleOf("validating"), "base64").toString();
-      return bundle.includes(Buffer.from(ca.data!["ca.crt"]!, "base64").toString().trim()) ? true : undefined;
-    }, { timeoutMs: 30_000, intervalMs: 200 });
+    const ca = await waitFor(
+      "new CA Secret",
+      async () => {
+        const s = await world.client
+          .get<Secret>(CoreResources.secrets, "cert-manager", "cert-manager-webhook-ca")
+          .catch(() => undefined);
+        return s && s.data?.["ca.crt"] ? s : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
+    await waitFor(
+      "new CA injected",
+      async () => {
+        const bundle = Buffer.from(await caBundleOf("validating"), "base64").toString();
+        return bundle.includes(Buffer.from(ca.data!["ca.crt"]!, "base64").toString().trim())
+          ? true
+          : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
     expect(await caBundleOf("validating")).not.toBe(old);
-    const r = await waitFor("apply admitted with the new CA", async () => {
-      const res = await kubectlApply(certificateYaml("later"));
-      return res.ok ? res : undefined;
-    }, { timeoutMs: 45_000, intervalMs: 500 });
+    const r = await waitFor(
+      "apply admitted with the new CA",
+      async () => {
+        const res = await kubectlApply(certificateYaml("later"));
+        return res.ok ? res : undefined;
+      },
+      { timeoutMs: 45_000, intervalMs: 500 },
+    );
     expect(r.out).toMatch(/later created/);
     const got = await world.client.get<Certificate>(Resources.Certificate, "default", "later");
     expect(got.metadata.name).toBe("later");

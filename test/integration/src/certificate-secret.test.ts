@@ -11,7 +11,15 @@ import { Resources, type Certificate, type CertificateRequest } from "@certkeepe
 import { CoreResources, type Secret } from "@certkeeper/kube";
 import { waitFor } from "@certkeeper/testing";
 import type { ControllerApp } from "../../../services/controller/src/app.ts";
-import { apply, createNamespace, isReady, startControllerInProcess, startWorld, waitForCertificate, type World } from "./world.ts";
+import {
+  apply,
+  createNamespace,
+  isReady,
+  startControllerInProcess,
+  startWorld,
+  waitForCertificate,
+  type World,
+} from "./world.ts";
 
 const NS = "secrets";
 let world: World;
@@ -23,7 +31,13 @@ function certificate(name: string, spec: Partial<Certificate["spec"]> = {}): Cer
     apiVersion: "cert-manager.io/v1",
     kind: "Certificate",
     metadata: { name, namespace: NS },
-    spec: { secretName: `${name}-tls`, issuerRef: { name: "selfsigned" }, privateKey: { algorithm: "ECDSA" }, dnsNames: [`${name}.example.com`], ...spec },
+    spec: {
+      secretName: `${name}-tls`,
+      issuerRef: { name: "selfsigned" },
+      privateKey: { algorithm: "ECDSA" },
+      dnsNames: [`${name}.example.com`],
+      ...spec,
+    },
   };
 }
 const secretOf = (name: string) => world.client.get<Secret>(CoreResources.secrets, NS, name);
@@ -33,7 +47,12 @@ beforeAll(async () => {
   await createNamespace(world.client, NS);
   await createNamespace(world.client, "cert-manager");
   controller = await startControllerInProcess(world);
-  await apply(world.client, "Issuer", { apiVersion: "cert-manager.io/v1", kind: "Issuer", metadata: { name: "selfsigned", namespace: NS }, spec: { selfSigned: {} } });
+  await apply(world.client, "Issuer", {
+    apiVersion: "cert-manager.io/v1",
+    kind: "Issuer",
+    metadata: { name: "selfsigned", namespace: NS },
+    spec: { selfSigned: {} },
+  });
   await world.client.create<Secret>(CoreResources.secrets, {
     apiVersion: "v1",
     kind: "Secret",
@@ -50,39 +69,92 @@ afterAll(async () => {
 describe("output formats and keystores", () => {
   it("writes key.der, tls-combined.pem, keystore.p12/truststore.p12 and keystore.jks/truststore.jks that openssl and keytool open", async () => {
     // A subject is needed: Java refuses a self-signed certificate whose issuer DN is empty.
-    await apply(world.client, "Certificate", certificate("stores", {
-      commonName: "stores.example.com",
-      additionalOutputFormats: [{ type: "DER" }, { type: "CombinedPEM" }],
-      keystores: {
-        pkcs12: { create: true, profile: "Modern2023", passwordSecretRef: { name: "keystore-password", key: "password" } },
-        jks: { create: true, passwordSecretRef: { name: "keystore-password", key: "password" } },
-      },
-    }));
+    await apply(
+      world.client,
+      "Certificate",
+      certificate("stores", {
+        commonName: "stores.example.com",
+        additionalOutputFormats: [{ type: "DER" }, { type: "CombinedPEM" }],
+        keystores: {
+          pkcs12: {
+            create: true,
+            profile: "Modern2023",
+            passwordSecretRef: { name: "keystore-password", key: "password" },
+          },
+          jks: { create: true, passwordSecretRef: { name: "keystore-password", key: "password" } },
+        },
+      }),
+    );
     await waitForCertificate(world.client, NS, "stores", isReady);
     const s = await secretOf("stores-tls");
     expect(Object.keys(s.data!).sort()).toEqual(
-      ["ca.crt", "keystore.jks", "keystore.p12", "key.der", "tls-combined.pem", "tls.crt", "tls.key", "truststore.jks", "truststore.p12"].sort(),
+      [
+        "ca.crt",
+        "keystore.jks",
+        "keystore.p12",
+        "key.der",
+        "tls-combined.pem",
+        "tls.crt",
+        "tls.key",
+        "truststore.jks",
+        "truststore.p12",
+      ].sort(),
     );
     const keyPEM = unb64(s.data!["tls.key"]).toString();
-    expect(unb64(s.data!["tls-combined.pem"]).toString()).toBe(`${keyPEM}\n${unb64(s.data!["tls.crt"]).toString()}`);
+    expect(unb64(s.data!["tls-combined.pem"]).toString()).toBe(
+      `${keyPEM}\n${unb64(s.data!["tls.crt"]).toString()}`,
+    );
     const dir = mkdtempSync(join(tmpdir(), "stores-"));
-    for (const k of ["keystore.p12", "keystore.jks", "key.der"]) writeFileSync(join(dir, k), unb64(s.data![k]));
-    expect(execFileSync("openssl", ["pkcs12", "-in", join(dir, "keystore.p12"), "-passin", "pass:changeit", "-nodes", "-info"], { stdio: ["ignore", "pipe", "pipe"] }).toString()).toMatch(/BEGIN CERTIFICATE/);
-    expect(execFileSync("openssl", ["pkey", "-inform", "DER", "-in", join(dir, "key.der"), "-noout"]).toString()).toBe("");
-    expect(execFileSync("keytool", ["-list", "-keystore", join(dir, "keystore.jks"), "-storepass", "changeit"]).toString()).toMatch(/certificate, .*PrivateKeyEntry/);
+    for (const k of ["keystore.p12", "keystore.jks", "key.der"])
+      writeFileSync(join(dir, k), unb64(s.data![k]));
+    expect(
+      execFileSync(
+        "openssl",
+        ["pkcs12", "-in", join(dir, "keystore.p12"), "-passin", "pass:changeit", "-nodes", "-info"],
+        { stdio: ["ignore", "pipe", "pipe"] },
+      ).toString(),
+    ).toMatch(/BEGIN CERTIFICATE/);
+    expect(
+      execFileSync("openssl", ["pkey", "-inform", "DER", "-in", join(dir, "key.der"), "-noout"]).toString(),
+    ).toBe("");
+    expect(
+      execFileSync("keytool", [
+        "-list",
+        "-keystore",
+        join(dir, "keystore.jks"),
+        "-storepass",
+        "changeit",
+      ]).toString(),
+    ).toMatch(/certificate, .*PrivateKeyEntry/);
   });
 });
 
 describe("Secret metadata reconciled in place", () => {
   it("secretTemplate labels and annotations follow the spec without a new revision", async () => {
-    await apply(world.client, "Certificate", certificate("tmpl", { secretTemplate: { labels: { team: "a" }, annotations: { "example.com/owner": "x" } } }));
+    await apply(
+      world.client,
+      "Certificate",
+      certificate("tmpl", {
+        secretTemplate: { labels: { team: "a" }, annotations: { "example.com/owner": "x" } },
+      }),
+    );
     await waitForCertificate(world.client, NS, "tmpl", (c) => isReady(c) && c.status?.revision === 1);
     expect((await secretOf("tmpl-tls")).metadata.labels?.team).toBe("a");
-    await apply(world.client, "Certificate", certificate("tmpl", { secretTemplate: { labels: { team: "b", tier: "web" }, annotations: { "example.com/owner": "x" } } }));
-    const s = await waitFor("template applied", async () => {
-      const got = await secretOf("tmpl-tls");
-      return got.metadata.labels?.team === "b" && got.metadata.labels?.tier === "web" ? got : undefined;
-    }, { timeoutMs: 15_000, intervalMs: 100 });
+    await apply(
+      world.client,
+      "Certificate",
+      certificate("tmpl", {
+        secretTemplate: { labels: { team: "b", tier: "web" }, annotations: { "example.com/owner": "x" } },
+      }),
+    );
+    const s = await waitFor(
+      "template applied",
+      async () => {
+        const got = await secretOf("tmpl-tls");
+        return got.metadata.labels?.team === "b" && got.metadata.labels?.tier === "web" ? got : undefined;
+      },
+      { timeoutMs: 15_000, intervalMs: 100 },
+    );
     expect(s.metadata.annotations?.["example.com/owner"]).toBe("x");
     const cert = await world.client.get<Certificate>(Resources.Certificate, NS, "tmpl");
     expect(cert.status?.revision).toBe(1);
@@ -92,11 +164,19 @@ describe("Secret metadata reconciled in place", () => {
     await apply(world.client, "Certificate", certificate("aof"));
     await waitForCertificate(world.client, NS, "aof", (c) => isReady(c) && c.status?.revision === 1);
     const before = await secretOf("aof-tls");
-    await apply(world.client, "Certificate", certificate("aof", { additionalOutputFormats: [{ type: "DER" }] }));
-    const after = await waitFor("key.der written", async () => {
-      const got = await secretOf("aof-tls");
-      return got.data?.["key.der"] ? got : undefined;
-    }, { timeoutMs: 15_000, intervalMs: 100 });
+    await apply(
+      world.client,
+      "Certificate",
+      certificate("aof", { additionalOutputFormats: [{ type: "DER" }] }),
+    );
+    const after = await waitFor(
+      "key.der written",
+      async () => {
+        const got = await secretOf("aof-tls");
+        return got.data?.["key.der"] ? got : undefined;
+      },
+      { timeoutMs: 15_000, intervalMs: 100 },
+    );
     expect(after.data!["tls.crt"]).toBe(before.data!["tls.crt"]);
     expect((await world.client.get<Certificate>(Resources.Certificate, NS, "aof")).status?.revision).toBe(1);
   });
@@ -104,11 +184,25 @@ describe("Secret metadata reconciled in place", () => {
 
 describe("private key rotation", () => {
   it("rotationPolicy Never keeps the key across re-issuance; Always (default) replaces it", async () => {
-    for (const [name, policy] of [["never", "Never"], ["always", "Always"]] as const) {
-      await apply(world.client, "Certificate", certificate(name, { privateKey: { algorithm: "ECDSA", rotationPolicy: policy } }));
+    for (const [name, policy] of [
+      ["never", "Never"],
+      ["always", "Always"],
+    ] as const) {
+      await apply(
+        world.client,
+        "Certificate",
+        certificate(name, { privateKey: { algorithm: "ECDSA", rotationPolicy: policy } }),
+      );
       await waitForCertificate(world.client, NS, name, (c) => isReady(c) && c.status?.revision === 1);
       const k1 = (await secretOf(`${name}-tls`)).data!["tls.key"];
-      await apply(world.client, "Certificate", certificate(name, { privateKey: { algorithm: "ECDSA", rotationPolicy: policy }, dnsNames: [`${name}.example.com`, "more.example.com"] }));
+      await apply(
+        world.client,
+        "Certificate",
+        certificate(name, {
+          privateKey: { algorithm: "ECDSA", rotationPolicy: policy },
+          dnsNames: [`${name}.example.com`, "more.example.com"],
+        }),
+      );
       await waitForCertificate(world.client, NS, name, (c) => isReady(c) && c.status?.revision === 2);
       const k2 = (await secretOf(`${name}-tls`)).data!["tls.key"];
       if (policy === "Never") expect(k2).toBe(k1);
@@ -121,11 +215,16 @@ describe("two Certificates naming one Secret", () => {
   it("only the older one issues into it", async () => {
     await apply(world.client, "Certificate", certificate("first", { secretName: "shared-tls" }));
     await waitForCertificate(world.client, NS, "first", isReady);
-    await apply(world.client, "Certificate", certificate("second", { secretName: "shared-tls", dnsNames: ["second.example.com"] }));
+    await apply(
+      world.client,
+      "Certificate",
+      certificate("second", { secretName: "shared-tls", dnsNames: ["second.example.com"] }),
+    );
     await new Promise((r) => setTimeout(r, 3000));
     const s = await secretOf("shared-tls");
     expect(s.metadata.annotations?.["cert-manager.io/certificate-name"]).toBe("first");
-    const crs = (await world.client.list<CertificateRequest>(Resources.CertificateRequest, { namespace: NS })).items;
+    const crs = (await world.client.list<CertificateRequest>(Resources.CertificateRequest, { namespace: NS }))
+      .items;
     expect(crs.filter((c) => c.metadata.name!.startsWith("second-"))).toHaveLength(0);
     expect(isReady(await world.client.get<Certificate>(Resources.Certificate, NS, "first"))).toBe(true);
   });

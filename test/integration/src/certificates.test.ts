@@ -50,7 +50,13 @@ async function makeCA(cn: string, issuer?: { certPEM: string; keyPEM: string }) 
 }
 
 function caSecret(name: string, tlsCrt: string, keyPEM: string): Secret {
-  return { apiVersion: "v1", kind: "Secret", metadata: { name, namespace: NS }, type: "kubernetes.io/tls", data: { "tls.crt": b64(tlsCrt), "tls.key": b64(keyPEM) } };
+  return {
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: { name, namespace: NS },
+    type: "kubernetes.io/tls",
+    data: { "tls.crt": b64(tlsCrt), "tls.key": b64(keyPEM) },
+  };
 }
 
 function certificate(name: string, spec: Partial<Certificate["spec"]>): Certificate {
@@ -58,7 +64,13 @@ function certificate(name: string, spec: Partial<Certificate["spec"]>): Certific
     apiVersion: "cert-manager.io/v1",
     kind: "Certificate",
     metadata: { name, namespace: NS },
-    spec: { secretName: `${name}-tls`, issuerRef: { name: "intermediate", kind: "Issuer" }, privateKey: { algorithm: "ECDSA" }, dnsNames: [`${name}.example.com`], ...spec },
+    spec: {
+      secretName: `${name}-tls`,
+      issuerRef: { name: "intermediate", kind: "Issuer" },
+      privateKey: { algorithm: "ECDSA" },
+      dnsNames: [`${name}.example.com`],
+      ...spec,
+    },
   };
 }
 
@@ -76,8 +88,16 @@ beforeAll(async () => {
   controller = await startControllerInProcess(world);
   root = await makeCA("Test Root CA");
   intermediate = await makeCA("Test Intermediate CA", root);
-  await world.client.create(CoreResources.secrets, caSecret("intermediate-ca", intermediate.certPEM + root.certPEM, intermediate.keyPEM));
-  await apply(world.client, "Issuer", { apiVersion: "cert-manager.io/v1", kind: "Issuer", metadata: { name: "intermediate", namespace: NS }, spec: { ca: { secretName: "intermediate-ca" } } });
+  await world.client.create(
+    CoreResources.secrets,
+    caSecret("intermediate-ca", intermediate.certPEM + root.certPEM, intermediate.keyPEM),
+  );
+  await apply(world.client, "Issuer", {
+    apiVersion: "cert-manager.io/v1",
+    kind: "Issuer",
+    metadata: { name: "intermediate", namespace: NS },
+    spec: { ca: { secretName: "intermediate-ca" } },
+  });
 });
 
 afterAll(async () => {
@@ -101,7 +121,16 @@ describe("CA issuer with an intermediate and its chain", () => {
     writeFileSync(join(dir, "ca.crt"), unb64(s.data!["ca.crt"]));
     writeFileSync(join(dir, "tls.crt"), crt);
     // The leaf verifies against the root with the intermediate from tls.crt as untrusted.
-    expect(execFileSync("openssl", ["verify", "-CAfile", join(dir, "ca.crt"), "-untrusted", join(dir, "tls.crt"), join(dir, "tls.crt")]).toString()).toMatch(/OK/);
+    expect(
+      execFileSync("openssl", [
+        "verify",
+        "-CAfile",
+        join(dir, "ca.crt"),
+        "-untrusted",
+        join(dir, "tls.crt"),
+        join(dir, "tls.crt"),
+      ]).toString(),
+    ).toMatch(/OK/);
     expect(s.type).toBe("kubernetes.io/tls");
     expect(s.metadata.labels?.["controller.cert-manager.io/fao"]).toBe("true");
     expect(s.metadata.annotations).toMatchObject({
@@ -117,16 +146,37 @@ describe("CA issuer with an intermediate and its chain", () => {
 
   it("a chain holding an unrelated certificate fails the request with a clear message", async () => {
     const stranger = await makeCA("Unrelated CA");
-    await world.client.create(CoreResources.secrets, caSecret("broken-ca", intermediate.certPEM + stranger.certPEM, intermediate.keyPEM));
-    await apply(world.client, "Issuer", { apiVersion: "cert-manager.io/v1", kind: "Issuer", metadata: { name: "broken", namespace: NS }, spec: { ca: { secretName: "broken-ca" } } });
-    await apply(world.client, "Certificate", certificate("broken", { issuerRef: { name: "broken", kind: "Issuer" } }));
-    const cert = await waitForCertificate(world.client, NS, "broken", (c) =>
-      !!c.status?.conditions?.some((x) => x.type === "Issuing" && x.status === "False") || !!c.status?.conditions?.some((x) => x.type === "Ready" && x.reason === "IssuerNotReady"),
+    await world.client.create(
+      CoreResources.secrets,
+      caSecret("broken-ca", intermediate.certPEM + stranger.certPEM, intermediate.keyPEM),
+    );
+    await apply(world.client, "Issuer", {
+      apiVersion: "cert-manager.io/v1",
+      kind: "Issuer",
+      metadata: { name: "broken", namespace: NS },
+      spec: { ca: { secretName: "broken-ca" } },
+    });
+    await apply(
+      world.client,
+      "Certificate",
+      certificate("broken", { issuerRef: { name: "broken", kind: "Issuer" } }),
+    );
+    const cert = await waitForCertificate(
+      world.client,
+      NS,
+      "broken",
+      (c) =>
+        !!c.status?.conditions?.some((x) => x.type === "Issuing" && x.status === "False") ||
+        !!c.status?.conditions?.some((x) => x.type === "Ready" && x.reason === "IssuerNotReady"),
     ).catch(async () => world.client.get<Certificate>(Resources.Certificate, NS, "broken"));
     const crs = await world.client.list<CertificateRequest>(Resources.CertificateRequest, { namespace: NS });
-    const issuer = await world.client.get<{ status?: { conditions?: Array<{ type: string; status: string; message?: string }> } } & Certificate>(Resources.Issuer, NS, "broken");
+    const issuer = await world.client.get<
+      { status?: { conditions?: Array<{ type: string; status: string; message?: string }> } } & Certificate
+    >(Resources.Issuer, NS, "broken");
     const messages = [
-      ...crs.items.filter((c) => c.metadata.name!.startsWith("broken")).flatMap((c) => c.status?.conditions?.map((x) => x.message ?? "") ?? []),
+      ...crs.items
+        .filter((c) => c.metadata.name!.startsWith("broken"))
+        .flatMap((c) => c.status?.conditions?.map((x) => x.message ?? "") ?? []),
       ...(issuer.status?.conditions?.map((x) => x.message ?? "") ?? []),
       ...(cert.status?.conditions?.map((x) => x.message ?? "") ?? []),
     ].join("\n");
@@ -136,10 +186,28 @@ describe("CA issuer with an intermediate and its chain", () => {
 });
 
 describe("key usages", () => {
-  const cases: Array<{ name: string; spec: Partial<Certificate["spec"]>; ku: string[]; eku: string[]; ca: boolean }> = [
+  const cases: Array<{
+    name: string;
+    spec: Partial<Certificate["spec"]>;
+    ku: string[];
+    eku: string[];
+    ca: boolean;
+  }> = [
     { name: "usages-default", spec: {}, ku: ["digital signature", "key encipherment"], eku: [], ca: false },
-    { name: "usages-ca", spec: { isCA: true }, ku: ["digital signature", "key encipherment", "cert sign"], eku: [], ca: true },
-    { name: "usages-explicit", spec: { usages: ["digital signature", "server auth", "client auth"] }, ku: ["digital signature"], eku: ["server auth", "client auth"], ca: false },
+    {
+      name: "usages-ca",
+      spec: { isCA: true },
+      ku: ["digital signature", "key encipherment", "cert sign"],
+      eku: [],
+      ca: true,
+    },
+    {
+      name: "usages-explicit",
+      spec: { usages: ["digital signature", "server auth", "client auth"] },
+      ku: ["digital signature"],
+      eku: ["server auth", "client auth"],
+      ca: false,
+    },
   ];
   it.each(cases)("$name", async (c) => {
     await apply(world.client, "Certificate", certificate(c.name, c.spec));
@@ -157,7 +225,11 @@ describe("private key encodings", () => {
     { name: "key-rsa", key: { algorithm: "RSA", size: 2048 }, header: "RSA PRIVATE KEY" },
     { name: "key-ecdsa", key: { algorithm: "ECDSA", size: 384 }, header: "EC PRIVATE KEY" },
     { name: "key-ed25519", key: { algorithm: "Ed25519" }, header: "PRIVATE KEY" },
-    { name: "key-rsa-pkcs8", key: { algorithm: "RSA", size: 2048, encoding: "PKCS8" }, header: "PRIVATE KEY" },
+    {
+      name: "key-rsa-pkcs8",
+      key: { algorithm: "RSA", size: 2048, encoding: "PKCS8" },
+      header: "PRIVATE KEY",
+    },
     { name: "key-ecdsa-pkcs8", key: { algorithm: "ECDSA", encoding: "PKCS8" }, header: "PRIVATE KEY" },
   ];
   it.each(cases)("$name → $header", async (c) => {
@@ -180,13 +252,19 @@ describe("re-issuance triggers", () => {
   let uid: string;
   beforeAll(async () => {
     await apply(world.client, "Certificate", certificate(name, { revisionHistoryLimit: 1 }));
-    uid = (await waitForCertificate(world.client, NS, name, (c) => isReady(c) && c.status?.revision === 1)).metadata.uid!;
+    uid = (await waitForCertificate(world.client, NS, name, (c) => isReady(c) && c.status?.revision === 1))
+      .metadata.uid!;
   });
 
   async function reissuedWith(reason: string, act: () => Promise<void>): Promise<void> {
     const before = (await world.client.get<Certificate>(Resources.Certificate, NS, name)).status!.revision!;
     await act();
-    const after = await waitForCertificate(world.client, NS, name, (c) => isReady(c) && c.status?.revision === before + 1);
+    const after = await waitForCertificate(
+      world.client,
+      NS,
+      name,
+      (c) => isReady(c) && c.status?.revision === before + 1,
+    );
     expect(after.status?.revision).toBe(before + 1);
     const issuing = (await eventsOf(world, uid)).filter((e) => e.subject.endsWith(".issuing"));
     expect(issuing.at(-1)?.envelope.data.reason).toBe(reason);
@@ -196,41 +274,79 @@ describe("re-issuance triggers", () => {
     const crs = await world.client.list<CertificateRequest>(Resources.CertificateRequest, { namespace: NS });
     const owned = crs.items.filter((c) => c.metadata.ownerReferences?.some((o) => o.uid === uid));
     await expect
-      .poll(async () => (await world.client.list<CertificateRequest>(Resources.CertificateRequest, { namespace: NS })).items.filter((c) => c.metadata.ownerReferences?.some((o) => o.uid === uid)).length, { timeout: 10_000 })
+      .poll(
+        async () =>
+          (
+            await world.client.list<CertificateRequest>(Resources.CertificateRequest, { namespace: NS })
+          ).items.filter((c) => c.metadata.ownerReferences?.some((o) => o.uid === uid)).length,
+        { timeout: 10_000 },
+      )
       .toBe(1);
     expect(owned.length).toBeGreaterThanOrEqual(1);
   }
 
   it("deleting the Secret → DoesNotExist", async () => {
-    await reissuedWith("DoesNotExist", () => world.client.delete(CoreResources.secrets, NS, `${name}-tls`).then(() => undefined));
+    await reissuedWith("DoesNotExist", () =>
+      world.client.delete(CoreResources.secrets, NS, `${name}-tls`).then(() => undefined),
+    );
   });
 
   it("removing tls.key → MissingData", async () => {
     // A kubernetes.io/tls Secret must keep the tls.key entry, so it is emptied rather than removed.
     await reissuedWith("MissingData", () =>
-      world.client.patch(CoreResources.secrets, NS, `${name}-tls`, { data: { "tls.key": "" } }, { type: "merge" }).then(() => undefined),
+      world.client
+        .patch(CoreResources.secrets, NS, `${name}-tls`, { data: { "tls.key": "" } }, { type: "merge" })
+        .then(() => undefined),
     );
   });
 
   it("swapping in a different key → InvalidKeyPair", async () => {
     const other = encodePrivateKey(await generatePrivateKey({ algorithm: "ECDSA", size: 256 }), "PKCS1");
     await reissuedWith("InvalidKeyPair", () =>
-      world.client.patch(CoreResources.secrets, NS, `${name}-tls`, { data: { "tls.key": b64(other) } }, { type: "merge" }).then(() => undefined),
+      world.client
+        .patch(
+          CoreResources.secrets,
+          NS,
+          `${name}-tls`,
+          { data: { "tls.key": b64(other) } },
+          { type: "merge" },
+        )
+        .then(() => undefined),
     );
   });
 
   it("adding a dnsName → RequestChanged", async () => {
     await reissuedWith("RequestChanged", () =>
-      apply(world.client, "Certificate", certificate(name, { revisionHistoryLimit: 1, dnsNames: [`${name}.example.com`, "extra.example.com"] })).then(() => undefined),
+      apply(
+        world.client,
+        "Certificate",
+        certificate(name, {
+          revisionHistoryLimit: 1,
+          dnsNames: [`${name}.example.com`, "extra.example.com"],
+        }),
+      ).then(() => undefined),
     );
     const leaf = parseCertificate(unb64((await secretOf(name)).data!["tls.crt"]));
     expect(leaf.dnsNames).toEqual(expect.arrayContaining(["extra.example.com"]));
   });
 
   it("changing the issuerRef → IncorrectIssuer", async () => {
-    await apply(world.client, "Issuer", { apiVersion: "cert-manager.io/v1", kind: "Issuer", metadata: { name: "intermediate-2", namespace: NS }, spec: { ca: { secretName: "intermediate-ca" } } });
+    await apply(world.client, "Issuer", {
+      apiVersion: "cert-manager.io/v1",
+      kind: "Issuer",
+      metadata: { name: "intermediate-2", namespace: NS },
+      spec: { ca: { secretName: "intermediate-ca" } },
+    });
     await reissuedWith("IncorrectIssuer", () =>
-      apply(world.client, "Certificate", certificate(name, { revisionHistoryLimit: 1, dnsNames: [`${name}.example.com`, "extra.example.com"], issuerRef: { name: "intermediate-2", kind: "Issuer" } })).then(() => undefined),
+      apply(
+        world.client,
+        "Certificate",
+        certificate(name, {
+          revisionHistoryLimit: 1,
+          dnsNames: [`${name}.example.com`, "extra.example.com"],
+          issuerRef: { name: "intermediate-2", kind: "Issuer" },
+        }),
+      ).then(() => undefined),
     );
     const s = await secretOf(name);
     expect(s.metadata.annotations?.["cert-manager.io/issuer-name"]).toBe("intermediate-2");
@@ -255,7 +371,11 @@ describe("the CLI against the real controller", () => {
   const cli = async (argv: string[], signal?: AbortSignal) => {
     const { memoryOutput, run } = await import("../../../services/cli/src/index.ts");
     const io = memoryOutput();
-    const done = run([...argv, "--kubeconfig", world.cp.kubeconfigPath, "--nats-url", world.nats.url], { out: io, env: {}, signal });
+    const done = run([...argv, "--kubeconfig", world.cp.kubeconfigPath, "--nats-url", world.nats.url], {
+      out: io,
+      env: {},
+      signal,
+    });
     return { io, done };
   };
 
@@ -263,7 +383,12 @@ describe("the CLI against the real controller", () => {
     const after = await cli(["events", "certificate/chain", "-n", NS]);
     expect(await after.done).toBe(0);
     const names = after.io.stdout.map((l) => l.split(/\s{2,}/)[1]);
-    expect(names.slice(0, 4)).toEqual(["certificate.issuing", "certificate.key-generated", "certificate.request-created", "certificate.issued"]);
+    expect(names.slice(0, 4)).toEqual([
+      "certificate.issuing",
+      "certificate.key-generated",
+      "certificate.request-created",
+      "certificate.issued",
+    ]);
 
     const abort = new AbortController();
     const follow = await cli(["events", "certificate/chain", "-n", NS, "--follow"], abort.signal);
@@ -274,10 +399,17 @@ describe("the CLI against the real controller", () => {
     await expect
       .poll(() => follow.io.stdout.slice(stored).map((l) => l.split(/\s{2,}/)[1]), { timeout: 30_000 })
       .toEqual(expect.arrayContaining(["certificate.issuing", "certificate.issued"]));
-    expect(follow.io.stdout.slice(stored).find((l) => l.includes("certificate.issuing"))).toContain("reason=ManuallyTriggered");
+    expect(follow.io.stdout.slice(stored).find((l) => l.includes("certificate.issuing"))).toContain(
+      "reason=ManuallyTriggered",
+    );
     abort.abort();
     expect(await follow.done).toBe(0);
-    const cert = await waitForCertificate(world.client, NS, "chain", (c) => isReady(c) && (c.status?.revision ?? 0) >= 2);
+    const cert = await waitForCertificate(
+      world.client,
+      NS,
+      "chain",
+      (c) => isReady(c) && (c.status?.revision ?? 0) >= 2,
+    );
     expect(cert.status?.revision).toBeGreaterThanOrEqual(2);
   });
 });

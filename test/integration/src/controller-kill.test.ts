@@ -20,7 +20,12 @@ beforeAll(async () => {
   world = await startWorld();
   await createNamespace(world.client, NS);
   await createNamespace(world.client, "cert-manager");
-  await apply(world.client, "Issuer", { apiVersion: "cert-manager.io/v1", kind: "Issuer", metadata: { name: "selfsigned", namespace: NS }, spec: { selfSigned: {} } });
+  await apply(world.client, "Issuer", {
+    apiVersion: "cert-manager.io/v1",
+    kind: "Issuer",
+    metadata: { name: "selfsigned", namespace: NS },
+    spec: { selfSigned: {} },
+  });
 });
 
 afterAll(async () => {
@@ -43,7 +48,12 @@ describe("controller killed mid-issuance", () => {
         apiVersion: "cert-manager.io/v1",
         kind: "Certificate",
         metadata: { name: `c${i}`, namespace: NS },
-        spec: { secretName: `c${i}-tls`, dnsNames: [`c${i}.example.com`], privateKey: { algorithm: "ECDSA" }, issuerRef: { name: "selfsigned" } },
+        spec: {
+          secretName: `c${i}-tls`,
+          dnsNames: [`c${i}.example.com`],
+          privateKey: { algorithm: "ECDSA" },
+          issuerRef: { name: "selfsigned" },
+        },
       } as Certificate);
     }
     // Kill as soon as each run has made progress (a key Secret, a request or a Secret written),
@@ -85,18 +95,29 @@ describe("controller killed mid-issuance", () => {
     );
     for (const c of certs) expect(c.status?.revision).toBe(1);
 
-    const crs = (await world.client.list<CertificateRequest>(Resources.CertificateRequest, { namespace: NS })).items;
+    const crs = (await world.client.list<CertificateRequest>(Resources.CertificateRequest, { namespace: NS }))
+      .items;
     expect(crs.map((c) => c.metadata.name).sort()).toEqual(certs.map((c) => `${c.metadata.name}-1`).sort());
 
     await waitFor(
       "next-key Secrets cleaned up",
       async () => {
-        const secrets = (await world.client.list<Secret>(CoreResources.secrets, { namespace: NS, labelSelector: "cert-manager.io/next-private-key=true" })).items;
+        const secrets = (
+          await world.client.list<Secret>(CoreResources.secrets, {
+            namespace: NS,
+            labelSelector: "cert-manager.io/next-private-key=true",
+          })
+        ).items;
         return secrets.length === 0 ? true : undefined;
       },
       { timeoutMs: 30_000, intervalMs: 250 },
     );
-    const tls = (await world.client.list<Secret>(CoreResources.secrets, { namespace: NS, labelSelector: "controller.cert-manager.io/fao=true" })).items;
+    const tls = (
+      await world.client.list<Secret>(CoreResources.secrets, {
+        namespace: NS,
+        labelSelector: "controller.cert-manager.io/fao=true",
+      })
+    ).items;
     expect(tls.map((s) => s.metadata.name).sort()).toEqual(certs.map((c) => c.spec.secretName).sort());
   });
 });

@@ -18,7 +18,12 @@ beforeAll(async () => {
   world = await startWorld();
   await createNamespace(world.client, NS);
   await createNamespace(world.client, "cert-manager");
-  await apply(world.client, "Issuer", { apiVersion: "cert-manager.io/v1", kind: "Issuer", metadata: { name: "selfsigned", namespace: NS }, spec: { selfSigned: {} } });
+  await apply(world.client, "Issuer", {
+    apiVersion: "cert-manager.io/v1",
+    kind: "Issuer",
+    metadata: { name: "selfsigned", namespace: NS },
+    spec: { selfSigned: {} },
+  });
 });
 
 afterAll(async () => {
@@ -31,29 +36,49 @@ const create = (name: string) =>
     apiVersion: "cert-manager.io/v1",
     kind: "Certificate",
     metadata: { name, namespace: NS },
-    spec: { secretName: `${name}-tls`, dnsNames: [`${name}.example.com`], privateKey: { algorithm: "ECDSA" }, issuerRef: { name: "selfsigned" } },
+    spec: {
+      secretName: `${name}-tls`,
+      dnsNames: [`${name}.example.com`],
+      privateKey: { algorithm: "ECDSA" },
+      issuerRef: { name: "selfsigned" },
+    },
   } as Certificate);
 
 async function allReady(names: string[]): Promise<Certificate[]> {
-  return waitFor(`${names.length} Certificates Ready`, async () => {
-    const list = (await world.client.list<Certificate>(Resources.Certificate, { namespace: NS })).items.filter((c) => names.includes(c.metadata.name!));
-    return list.length === names.length && list.every(isReady) ? list : undefined;
-  }, { timeoutMs: 60_000, intervalMs: 200 });
+  return waitFor(
+    `${names.length} Certificates Ready`,
+    async () => {
+      const list = (
+        await world.client.list<Certificate>(Resources.Certificate, { namespace: NS })
+      ).items.filter((c) => names.includes(c.metadata.name!));
+      return list.length === names.length && list.every(isReady) ? list : undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 200 },
+  );
 }
 
 describe("controller replicas", () => {
   it("share issuance, and the survivor takes over when one dies", async () => {
-    replicas.push(startControllerProcess(world, "replica-a.log"), startControllerProcess(world, "replica-b.log"));
+    replicas.push(
+      startControllerProcess(world, "replica-a.log"),
+      startControllerProcess(world, "replica-b.log"),
+    );
     const logOf = (n: string) => readFileSync(join(world.cp.workDir, n), "utf8");
-    await waitFor("both replicas see two members", async () =>
-      ["replica-a.log", "replica-b.log"].every((l) => /"members":\["[^"]+","[^"]+"\]/.test(logOf(l))) ? true : undefined,
-    { timeoutMs: 30_000, intervalMs: 200 });
+    await waitFor(
+      "both replicas see two members",
+      async () =>
+        ["replica-a.log", "replica-b.log"].every((l) => /"members":\["[^"]+","[^"]+"\]/.test(logOf(l)))
+          ? true
+          : undefined,
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
 
     const batch1 = Array.from({ length: 16 }, (_, i) => `r${i}`);
     await Promise.all(batch1.map(create));
     const certs = await allReady(batch1);
     for (const c of certs) expect(c.status?.revision).toBe(1);
-    const crs = (await world.client.list<CertificateRequest>(Resources.CertificateRequest, { namespace: NS })).items;
+    const crs = (await world.client.list<CertificateRequest>(Resources.CertificateRequest, { namespace: NS }))
+      .items;
     expect(crs.map((c) => c.metadata.name).sort()).toEqual(batch1.map((n) => `${n}-1`).sort());
 
     // Kill one replica: within one membership TTL the other owns everything.

@@ -7,7 +7,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Resources, type Certificate } from "@certkeeper/api";
 import { waitFor } from "@certkeeper/testing";
 import type { ControllerApp } from "../../../services/controller/src/app.ts";
-import { allEvents, apply, createNamespace, isReady, startControllerInProcess, startWorld, type World } from "./world.ts";
+import {
+  allEvents,
+  apply,
+  createNamespace,
+  isReady,
+  startControllerInProcess,
+  startWorld,
+  type World,
+} from "./world.ts";
 
 const NS = "outage";
 const COUNT = 20;
@@ -19,7 +27,12 @@ beforeAll(async () => {
   await createNamespace(world.client, NS);
   await createNamespace(world.client, "cert-manager");
   controller = await startControllerInProcess(world);
-  await apply(world.client, "Issuer", { apiVersion: "cert-manager.io/v1", kind: "Issuer", metadata: { name: "selfsigned", namespace: NS }, spec: { selfSigned: {} } });
+  await apply(world.client, "Issuer", {
+    apiVersion: "cert-manager.io/v1",
+    kind: "Issuer",
+    metadata: { name: "selfsigned", namespace: NS },
+    spec: { selfSigned: {} },
+  });
 });
 
 afterAll(async () => {
@@ -37,7 +50,12 @@ describe("NATS restarted mid-issuance", () => {
         apiVersion: "cert-manager.io/v1",
         kind: "Certificate",
         metadata: { name, namespace: NS },
-        spec: { secretName: `${name}-tls`, dnsNames: [`${name}.example.com`], privateKey: { algorithm: "ECDSA" }, issuerRef: { name: "selfsigned" } },
+        spec: {
+          secretName: `${name}-tls`,
+          dnsNames: [`${name}.example.com`],
+          privateKey: { algorithm: "ECDSA" },
+          issuerRef: { name: "selfsigned" },
+        },
       } as Certificate);
 
     await Promise.all(first.map(create));
@@ -45,24 +63,40 @@ describe("NATS restarted mid-issuance", () => {
       whileDown: async () => {
         // Issue the second half entirely while NATS is away.
         await Promise.all(second.map(create));
-        await waitFor("second half Ready without NATS", async () => {
-          const list = (await world.client.list<Certificate>(Resources.Certificate, { namespace: NS })).items;
-          return second.every((n) => isReady(list.find((c) => c.metadata.name === n))) ? true : undefined;
-        }, { timeoutMs: 60_000, intervalMs: 200 });
+        await waitFor(
+          "second half Ready without NATS",
+          async () => {
+            const list = (await world.client.list<Certificate>(Resources.Certificate, { namespace: NS }))
+              .items;
+            return second.every((n) => isReady(list.find((c) => c.metadata.name === n))) ? true : undefined;
+          },
+          { timeoutMs: 60_000, intervalMs: 200 },
+        );
       },
     });
-    const list = await waitFor("all Ready", async () => {
-      const l = (await world.client.list<Certificate>(Resources.Certificate, { namespace: NS })).items;
-      return l.length === COUNT && l.every(isReady) ? l : undefined;
-    }, { timeoutMs: 60_000, intervalMs: 200 });
+    const list = await waitFor(
+      "all Ready",
+      async () => {
+        const l = (await world.client.list<Certificate>(Resources.Certificate, { namespace: NS })).items;
+        return l.length === COUNT && l.every(isReady) ? l : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 200 },
+    );
 
     const uids = new Map(list.map((c) => [c.metadata.uid!, c.metadata.name!]));
-    const issued = await waitFor("every issued event stored", async () => {
-      const evs = (await allEvents(world)).filter((e) => e.subject.endsWith(".issued") && uids.has(e.envelope.resource.uid));
-      return evs.length >= COUNT ? evs : undefined;
-    }, { timeoutMs: 30_000, intervalMs: 500 });
+    const issued = await waitFor(
+      "every issued event stored",
+      async () => {
+        const evs = (await allEvents(world)).filter(
+          (e) => e.subject.endsWith(".issued") && uids.has(e.envelope.resource.uid),
+        );
+        return evs.length >= COUNT ? evs : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 500 },
+    );
     const perCert = new Map<string, number>();
-    for (const e of issued) perCert.set(e.envelope.resource.uid, (perCert.get(e.envelope.resource.uid) ?? 0) + 1);
+    for (const e of issued)
+      perCert.set(e.envelope.resource.uid, (perCert.get(e.envelope.resource.uid) ?? 0) + 1);
     expect([...perCert.values()]).toEqual(Array(COUNT).fill(1));
     expect(controller.lifecycle.dropped).toBe(0);
   });

@@ -11,7 +11,13 @@ import { connectBus, replayEvents, type ReplayedEvent } from "@certkeeper/bus";
 import { filters } from "@certkeeper/contracts";
 import { CoreResources, KubeClient, isAlreadyExists, type KubeObject } from "@certkeeper/kube";
 import { createLogger, silentLogger } from "@certkeeper/logging";
-import { startControlPlane, startNats, waitFor, type ControlPlane, type NatsServerHandle } from "@certkeeper/testing";
+import {
+  startControlPlane,
+  startNats,
+  waitFor,
+  type ControlPlane,
+  type NatsServerHandle,
+} from "@certkeeper/testing";
 import { applyCrds } from "../../../scripts/lib/crds.ts";
 import { buildController, type ControllerApp } from "../../../services/controller/src/app.ts";
 import { ControllerConfigSchema } from "../../../services/controller/src/config.ts";
@@ -44,7 +50,11 @@ export async function startWorld(): Promise<World> {
 
 export async function createNamespace(client: KubeClient, name: string): Promise<void> {
   try {
-    await client.create(CoreResources.namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name } });
+    await client.create(CoreResources.namespaces, {
+      apiVersion: "v1",
+      kind: "Namespace",
+      metadata: { name },
+    });
   } catch (err) {
     if (!isAlreadyExists(err)) throw err;
   }
@@ -52,11 +62,16 @@ export async function createNamespace(client: KubeClient, name: string): Promise
 
 export function controllerArgs(world: World, extra: string[] = []): string[] {
   return [
-    "--kubeconfig", world.cp.kubeconfigPath,
-    "--nats-url", world.nats.url,
-    "--cluster-resource-namespace", "cert-manager",
-    "--metrics-listen-address", "127.0.0.1:0",
-    "--healthz-listen-address", "127.0.0.1:0",
+    "--kubeconfig",
+    world.cp.kubeconfigPath,
+    "--nats-url",
+    world.nats.url,
+    "--cluster-resource-namespace",
+    "cert-manager",
+    "--metrics-listen-address",
+    "127.0.0.1:0",
+    "--healthz-listen-address",
+    "127.0.0.1:0",
     ...extra,
   ];
 }
@@ -68,29 +83,45 @@ export async function startControllerInProcess(
   opts: { acme?: false } = {},
 ): Promise<ControllerApp> {
   const config = loadConfig(ControllerConfigSchema, { argv: controllerArgs(world, extra) });
-  const log = process.env.CERTKEEPER_TEST_LOGS ? createLogger({ service: "controller", level: "debug" }) : silentLogger();
+  const log = process.env.CERTKEEPER_TEST_LOGS
+    ? createLogger({ service: "controller", level: "debug" })
+    : silentLogger();
   const app = buildController({ config, kubeConfig: world.cp.kubeConfig(), log, ...opts });
   await app.start();
   return app;
 }
 
 /** The controller as its own process, as it runs in a pod; killable. */
-export function startControllerProcess(world: World, logName = "controller.log", extra: string[] = []): ChildProcess {
+export function startControllerProcess(
+  world: World,
+  logName = "controller.log",
+  extra: string[] = [],
+): ChildProcess {
   const log = createWriteStream(join(world.cp.workDir, logName), { flags: "a" });
-  const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "services/controller/src/main.ts"), ...controllerArgs(world, extra)], {
-    cwd: ROOT,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", join(ROOT, "services/controller/src/main.ts"), ...controllerArgs(world, extra)],
+    {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   child.stdout!.pipe(log);
   child.stderr!.pipe(log);
   return child;
 }
 
-export async function apply<T extends KubeObject>(client: KubeClient, kind: keyof typeof Resources, obj: T): Promise<T> {
+export async function apply<T extends KubeObject>(
+  client: KubeClient,
+  kind: keyof typeof Resources,
+  obj: T,
+): Promise<T> {
   return client.apply<T>(Resources[kind], obj, { fieldManager: "test", force: true });
 }
 
-export function isReady(obj: { status?: { conditions?: Array<{ type: string; status: string }> } } | undefined): boolean {
+export function isReady(
+  obj: { status?: { conditions?: Array<{ type: string; status: string }> } } | undefined,
+): boolean {
   return !!obj?.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True");
 }
 

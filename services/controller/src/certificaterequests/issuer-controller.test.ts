@@ -289,7 +289,11 @@ describe("requestController shell", () => {
     deps.caches.issuers.observe(anIssuer(withCA("ca-kp"), withReady()));
     const cr = aCertificateRequest();
     deps.caches.certificateRequests.observe(cr);
-    const ctl = requestController(deps, { name: "ca", issuerType: "ca", signer: { sign: () => Promise.reject(new Error("no")) } });
+    const ctl = requestController(deps, {
+      name: "ca",
+      issuerType: "ca",
+      signer: { sign: () => Promise.reject(new Error("no")) },
+    });
     await ctl.reconcile(objectKey(cr), reconcileContext(objectKey(cr)));
     expect(writes).toHaveLength(0);
     expect(recorder.events).toEqual([]);

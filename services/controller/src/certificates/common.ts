@@ -1,10 +1,5 @@
 /** Cache lookups shared by the Certificate sub-controllers. */
-import {
-  Annotations,
-  Labels,
-  type Certificate,
-  type CertificateRequest,
-} from "@certkeeper/api";
+import { Annotations, Labels, type Certificate, type CertificateRequest } from "@certkeeper/api";
 import { splitKey, type Secret } from "@certkeeper/kube";
 import { Index, type Deps } from "../context.ts";
 import { getCondition } from "../status.ts";
@@ -39,7 +34,11 @@ export function ownedRequests(deps: Deps, cert: Certificate): CertificateRequest
     .filter((cr) => cr.metadata.ownerReferences?.some((o) => o.uid === uid && o.controller));
 }
 
-export function requestForRevision(deps: Deps, cert: Certificate, revision: number): CertificateRequest | undefined {
+export function requestForRevision(
+  deps: Deps,
+  cert: Certificate,
+  revision: number,
+): CertificateRequest | undefined {
   return ownedRequests(deps, cert).find((cr) => revisionOf(cr) === revision);
 }
 
@@ -59,7 +58,8 @@ export async function getSecret(deps: Deps, namespace: string, name: string): Pr
 export async function gatherPolicyInput(deps: Deps, cert: Certificate): Promise<PolicyInput> {
   const secret = await getSecret(deps, cert.metadata.namespace!, cert.spec.secretName);
   const revision = cert.status?.revision;
-  const currentRevisionRequest = revision === undefined ? undefined : requestForRevision(deps, cert, revision);
+  const currentRevisionRequest =
+    revision === undefined ? undefined : requestForRevision(deps, cert, revision);
   return {
     certificate: cert,
     secret,

@@ -40,19 +40,33 @@ export function requestOutcome(cr: CertificateRequest, nextKeySPKI: Buffer, now:
   const denied = getCondition(conds, "Denied");
   if (denied?.status === "True") return { kind: "failed", reason: "Denied", message: denied.message ?? "" };
   const invalid = getCondition(conds, "InvalidRequest");
-  if (invalid?.status === "True") return { kind: "failed", reason: invalid.reason ?? "InvalidRequest", message: invalid.message ?? "" };
+  if (invalid?.status === "True")
+    return { kind: "failed", reason: invalid.reason ?? "InvalidRequest", message: invalid.message ?? "" };
   const ready = getCondition(conds, "Ready");
   if (ready?.reason === "Failed") return { kind: "failed", reason: "Failed", message: ready.message ?? "" };
-  if (ready?.status !== "True" || ready.reason !== "Issued" || !cr.status?.certificate) return { kind: "pending" };
+  if (ready?.status !== "True" || ready.reason !== "Issued" || !cr.status?.certificate)
+    return { kind: "pending" };
   const cert = parseIssuedCertificate(cr);
   if (cert instanceof Error) {
-    return { kind: "failed", reason: "InvalidCertificate", message: `Failed to decode returned certificate: ${cert.message}` };
+    return {
+      kind: "failed",
+      reason: "InvalidCertificate",
+      message: `Failed to decode returned certificate: ${cert.message}`,
+    };
   }
   if (!publicKeysEqual(cert.publicKey, nextKeySPKI)) {
-    return { kind: "failed", reason: "InvalidCertificate", message: "Issuer returned a certificate whose public key does not match the request" };
+    return {
+      kind: "failed",
+      reason: "InvalidCertificate",
+      message: "Issuer returned a certificate whose public key does not match the request",
+    };
   }
   if (cert.notAfter.getTime() < now.getTime()) {
-    return { kind: "failed", reason: "InvalidCertificate", message: `Issuer returned an expired certificate (notAfter ${cert.notAfter.toISOString()})` };
+    return {
+      kind: "failed",
+      reason: "InvalidCertificate",
+      message: `Issuer returned an expired certificate (notAfter ${cert.notAfter.toISOString()})`,
+    };
   }
   return {
     kind: "issued",
@@ -69,7 +83,9 @@ async function keystorePasswords(deps: Deps, cert: Certificate): Promise<Keystor
     const s = await getSecret(deps, cert.metadata.namespace!, ref.name);
     const v = ref.key ? s?.data?.[ref.key] : undefined;
     if (v === undefined) {
-      throw new Error(`keystore password Secret ${cert.metadata.namespace}/${ref.name} has no key "${ref.key ?? ""}"`);
+      throw new Error(
+        `keystore password Secret ${cert.metadata.namespace}/${ref.name} has no key "${ref.key ?? ""}"`,
+      );
     }
     return Buffer.from(v, "base64").toString("utf8");
   };
@@ -88,17 +104,38 @@ async function applySecret(deps: Deps, secret: Secret): Promise<Secret> {
   return written;
 }
 
-async function fail(deps: Deps, cert: Certificate, cr: CertificateRequest, reason: string, message: string): Promise<void> {
+async function fail(
+  deps: Deps,
+  cert: Certificate,
+  cr: CertificateRequest,
+  reason: string,
+  message: string,
+): Promise<void> {
   const now = deps.clock.now();
   const full = `${ConditionMessage.IssuanceFailedPrefix}${message}`;
   const status: CertificateStatus = {
     ...cert.status,
     lastFailureTime: now.toISOString().replace(/\.\d{3}Z$/, "Z"),
     failedIssuanceAttempts: (cert.status?.failedIssuanceAttempts ?? 0) + 1,
-    conditions: withCondition(cert.status?.conditions, { type: "Issuing", status: "False", reason, message: full, observedGeneration: cert.metadata.generation }, now),
+    conditions: withCondition(
+      cert.status?.conditions,
+      {
+        type: "Issuing",
+        status: "False",
+        reason,
+        message: full,
+        observedGeneration: cert.metadata.generation,
+      },
+      now,
+    ),
   };
   const written = await writeStatus(deps.client, deps.caches.certificates, "Certificate", cert, status);
-  deps.recorder.event(written, "Warning", "Failed", `The certificate request has failed to complete and will be retried: ${message}`);
+  deps.recorder.event(
+    written,
+    "Warning",
+    "Failed",
+    `The certificate request has failed to complete and will be retried: ${message}`,
+  );
   deps.lifecycle.publish("certificate", "failed", written, {
     reason,
     message,
@@ -107,7 +144,14 @@ async function fail(deps: Deps, cert: Certificate, cr: CertificateRequest, reaso
   });
 }
 
-async function complete(deps: Deps, cert: Certificate, cr: CertificateRequest, key: PrivateKey, chainPEM: string, caPEM: string | undefined): Promise<void> {
+async function complete(
+  deps: Deps,
+  cert: Certificate,
+  cr: CertificateRequest,
+  key: PrivateKey,
+  chainPEM: string,
+  caPEM: string | undefined,
+): Promise<void> {
   const existing = await getSecret(deps, cert.metadata.namespace!, cert.spec.secretName);
   const desired = desiredSecret(
     cert,
@@ -142,7 +186,10 @@ async function complete(deps: Deps, cert: Certificate, cr: CertificateRequest, k
     renewalTime: status.renewalTime,
   });
   if (status.renewalTime) {
-    deps.lifecycle.publish("certificate", "renewal-scheduled", written, { renewalTime: status.renewalTime, notAfter: status.notAfter });
+    deps.lifecycle.publish("certificate", "renewal-scheduled", written, {
+      renewalTime: status.renewalTime,
+      notAfter: status.notAfter,
+    });
   }
 }
 
@@ -155,9 +202,15 @@ async function maybeTemporary(deps: Deps, cert: Certificate, key: PrivateKey, ke
   const chainPEM = await issueTemporaryCertificate(cert.spec, keyPEM);
   await applySecret(
     deps,
-    desiredSecret(cert, { key, chainPEM, issuerRef: cert.spec.issuerRef }, existing, {}, {
-      ownerRef: deps.settings.enableCertificateOwnerRef,
-    }),
+    desiredSecret(
+      cert,
+      { key, chainPEM, issuerRef: cert.spec.issuerRef },
+      existing,
+      {},
+      {
+        ownerRef: deps.settings.enableCertificateOwnerRef,
+      },
+    ),
   );
   deps.recorder.event(cert, "Normal", "Issuing", "Issued temporary certificate");
 }
@@ -175,7 +228,11 @@ export function issuingReconciler(deps: Deps): Reconcile {
     const cr = requestForRevision(deps, cert, nextRevision(cert));
     if (!cr) return maybeTemporary(deps, cert, nextKey.key, nextKey.keyPEM!);
     const csr = parseRequestCSR(cr);
-    if (csr instanceof Error || requestMatchesSpec(cr.spec, csr, cert.spec).length > 0 || !publicKeysEqual(csr.publicKey, nextKey.keySPKI)) {
+    if (
+      csr instanceof Error ||
+      requestMatchesSpec(cr.spec, csr, cert.spec).length > 0 ||
+      !publicKeysEqual(csr.publicKey, nextKey.keySPKI)
+    ) {
       return; // stale request: the request manager replaces it
     }
     const outcome = requestOutcome(cr, nextKey.keySPKI, deps.clock.now());

@@ -78,7 +78,12 @@ export function keyManagerReconciler(deps: Deps): Reconcile {
       case "cleanup": {
         await deleteSecrets(deps, decision.delete);
         for (const s of decision.delete) {
-          deps.recorder.event(cert, "Normal", "Deleted", `Deleted temporary Secret resource "${s.metadata.name}"`);
+          deps.recorder.event(
+            cert,
+            "Normal",
+            "Deleted",
+            `Deleted temporary Secret resource "${s.metadata.name}"`,
+          );
         }
         if (decision.clearStatus) {
           const status = { ...cert.status };

@@ -54,7 +54,8 @@ export function requestMatchesSpec(
     if (csr.subject.serialNumber !== (s.serialNumber ?? "")) v.push("spec.subject.serialNumber");
     if (!sameSet(csr.subject.organizations, s.organizations)) v.push("spec.subject.organizations");
     if (!sameSet(csr.subject.countries, s.countries)) v.push("spec.subject.countries");
-    if (!sameSet(csr.subject.organizationalUnits, s.organizationalUnits)) v.push("spec.subject.organizationalUnits");
+    if (!sameSet(csr.subject.organizationalUnits, s.organizationalUnits))
+      v.push("spec.subject.organizationalUnits");
     if (!sameSet(csr.subject.localities, s.localities)) v.push("spec.subject.localities");
     if (!sameSet(csr.subject.provinces, s.provinces)) v.push("spec.subject.provinces");
     if (!sameSet(csr.subject.streetAddresses, s.streetAddresses)) v.push("spec.subject.streetAddresses");
@@ -89,8 +90,13 @@ export function certificateFuzzyMatchesSpec(cert: ParsedCertificate, spec: Certi
   const wantNames = new Set([...(spec.dnsNames ?? []), ...(spec.commonName ? [spec.commonName] : [])]);
   const gotNames = new Set([...cert.dnsNames, ...(cert.subject.commonName ? [cert.subject.commonName] : [])]);
   if (spec.commonName && !gotNames.has(spec.commonName)) v.push("spec.commonName");
-  if (!sameSet([...gotNames].filter((n) => wantNames.has(n) || cert.dnsNames.includes(n)), [...wantNames]) &&
-      !sameSet(cert.dnsNames, spec.dnsNames)) {
+  if (
+    !sameSet(
+      [...gotNames].filter((n) => wantNames.has(n) || cert.dnsNames.includes(n)),
+      [...wantNames],
+    ) &&
+    !sameSet(cert.dnsNames, spec.dnsNames)
+  ) {
     v.push("spec.dnsNames");
   }
   if (!sameIPs(cert.ipAddresses, spec.ipAddresses)) v.push("spec.ipAddresses");

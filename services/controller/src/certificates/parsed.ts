@@ -49,8 +49,12 @@ class Lru<V> {
 
 const secrets = new Lru<ParsedSecret>(4096);
 const csrs = new Lru<ParsedCSR | Error>(4096);
-const versionKey = (o: { metadata: { uid?: string; resourceVersion?: string; namespace?: string; name?: string } }) =>
-  o.metadata.uid && o.metadata.resourceVersion ? `${o.metadata.uid}/${o.metadata.resourceVersion}` : undefined;
+const versionKey = (o: {
+  metadata: { uid?: string; resourceVersion?: string; namespace?: string; name?: string };
+}) =>
+  o.metadata.uid && o.metadata.resourceVersion
+    ? `${o.metadata.uid}/${o.metadata.resourceVersion}`
+    : undefined;
 
 function dataOf(secret: Secret, key: string): string | undefined {
   const v = secret.data?.[key];

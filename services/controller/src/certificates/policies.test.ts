@@ -37,8 +37,19 @@ beforeAll(async () => {
   otherKeyPEM = encodePrivateKey(await generatePrivateKey({ algorithm: "ECDSA", size: 256 }), "PKCS1");
 });
 
-function input(cert: Certificate, secret: Secret | undefined, opts: { request?: boolean | string; now?: Date } = {}): PolicyInput {
-  const cr = opts.request === false ? undefined : aRequest(cert, cert.status?.revision ?? 1, typeof opts.request === "string" ? opts.request : m.csrPEM);
+function input(
+  cert: Certificate,
+  secret: Secret | undefined,
+  opts: { request?: boolean | string; now?: Date } = {},
+): PolicyInput {
+  const cr =
+    opts.request === false
+      ? undefined
+      : aRequest(
+          cert,
+          cert.status?.revision ?? 1,
+          typeof opts.request === "string" ? opts.request : m.csrPEM,
+        );
   return {
     certificate: cert,
     secret,
@@ -58,25 +69,142 @@ describe("trigger and readiness chains", () => {
     message?: RegExp;
     readinessMessage?: RegExp;
   }> = [
-    { name: "secret missing", build: () => input(base, undefined), trigger: "DoesNotExist", readiness: "DoesNotExist", message: /^Issuing certificate as Secret does not exist$/ },
-    { name: "secret without data", build: () => input(base, aSecret(base, undefined)), trigger: "MissingData", readiness: "MissingData", message: /does not contain any data/ },
-    { name: "secret without tls.key", build: () => input(base, aSecret(base, m, withData({ "tls.crt": m.certPEM }))), trigger: "MissingData", readiness: "MissingData", message: /does not contain a private key/ },
-    { name: "secret without tls.crt", build: () => input(base, aSecret(base, m, withData({ "tls.key": m.keyPEM }))), trigger: "MissingData", readiness: "MissingData", message: /does not contain a certificate/ },
-    { name: "garbage key", build: () => input(base, aSecret(base, m, withData({ "tls.key": "nope", "tls.crt": m.certPEM }))), trigger: "InvalidKeyPair", readiness: "InvalidKeyPair", message: /invalid private key data/ },
-    { name: "garbage certificate", build: () => input(base, aSecret(base, m, withData({ "tls.key": m.keyPEM, "tls.crt": "nope" }))), trigger: "InvalidCertificate", readiness: "InvalidCertificate" },
-    { name: "key swapped", build: () => input(base, aSecret(base, m, withData({ "tls.key": otherKeyPEM, "tls.crt": m.certPEM }))), trigger: "InvalidKeyPair", readiness: "InvalidKeyPair", message: /does not match the certificate/ },
-    { name: "issuer changed", build: () => input(aCertificate(withRevision(1), withIssuer("other", "ClusterIssuer")), aSecret(base, m)), trigger: "IncorrectIssuer", readiness: "IncorrectIssuer", message: /previously issued by "Issuer.cert-manager.io\/ca"/ },
-    { name: "empty kind/group annotations equal defaults", build: () => input(base, aSecret(base, m, withAnnotation("cert-manager.io/issuer-kind", ""))), trigger: null, readiness: "Ready" },
-    { name: "secret issued for another certificate", build: () => input(base, aSecret(base, m, withAnnotation("cert-manager.io/certificate-name", "other"))), trigger: "IncorrectCertificate", readiness: "IncorrectCertificate", message: /Secret was issued for "other"/ },
-    { name: "key algorithm changed", build: () => input(aCertificate(withRevision(1), withKeyAlgorithm("RSA", 2048)), aSecret(base, m)), trigger: "SecretMismatch", readiness: "SecretMismatch", message: /\[spec.privateKey.algorithm\]/ },
-    { name: "key differs from current request", build: () => input(base, aSecret(base, m), { request: "" }), trigger: "InvalidCertificateRequest", readiness: "InvalidCertificateRequest" },
-    { name: "dnsName added", build: () => input(aCertificate(withRevision(1), withDNSNames("web.example.com", "new.example.com")), aSecret(base, m)), trigger: "RequestChanged", readiness: "RequestChanged", message: /Fields on existing CertificateRequest resource not up to date: \[spec.dnsNames\]/ },
-    { name: "no request: fuzzy compare of the certificate", build: () => input(aCertificate(withRevision(1), withDNSNames("other.example.com")), aSecret(base, m), { request: false }), trigger: "SecretMismatch", readiness: "SecretMismatch", message: /Existing issued Secret is not up to date for spec/ },
+    {
+      name: "secret missing",
+      build: () => input(base, undefined),
+      trigger: "DoesNotExist",
+      readiness: "DoesNotExist",
+      message: /^Issuing certificate as Secret does not exist$/,
+    },
+    {
+      name: "secret without data",
+      build: () => input(base, aSecret(base, undefined)),
+      trigger: "MissingData",
+      readiness: "MissingData",
+      message: /does not contain any data/,
+    },
+    {
+      name: "secret without tls.key",
+      build: () => input(base, aSecret(base, m, withData({ "tls.crt": m.certPEM }))),
+      trigger: "MissingData",
+      readiness: "MissingData",
+      message: /does not contain a private key/,
+    },
+    {
+      name: "secret without tls.crt",
+      build: () => input(base, aSecret(base, m, withData({ "tls.key": m.keyPEM }))),
+      trigger: "MissingData",
+      readiness: "MissingData",
+      message: /does not contain a certificate/,
+    },
+    {
+      name: "garbage key",
+      build: () => input(base, aSecret(base, m, withData({ "tls.key": "nope", "tls.crt": m.certPEM }))),
+      trigger: "InvalidKeyPair",
+      readiness: "InvalidKeyPair",
+      message: /invalid private key data/,
+    },
+    {
+      name: "garbage certificate",
+      build: () => input(base, aSecret(base, m, withData({ "tls.key": m.keyPEM, "tls.crt": "nope" }))),
+      trigger: "InvalidCertificate",
+      readiness: "InvalidCertificate",
+    },
+    {
+      name: "key swapped",
+      build: () => input(base, aSecret(base, m, withData({ "tls.key": otherKeyPEM, "tls.crt": m.certPEM }))),
+      trigger: "InvalidKeyPair",
+      readiness: "InvalidKeyPair",
+      message: /does not match the certificate/,
+    },
+    {
+      name: "issuer changed",
+      build: () =>
+        input(aCertificate(withRevision(1), withIssuer("other", "ClusterIssuer")), aSecret(base, m)),
+      trigger: "IncorrectIssuer",
+      readiness: "IncorrectIssuer",
+      message: /previously issued by "Issuer.cert-manager.io\/ca"/,
+    },
+    {
+      name: "empty kind/group annotations equal defaults",
+      build: () => input(base, aSecret(base, m, withAnnotation("cert-manager.io/issuer-kind", ""))),
+      trigger: null,
+      readiness: "Ready",
+    },
+    {
+      name: "secret issued for another certificate",
+      build: () => input(base, aSecret(base, m, withAnnotation("cert-manager.io/certificate-name", "other"))),
+      trigger: "IncorrectCertificate",
+      readiness: "IncorrectCertificate",
+      message: /Secret was issued for "other"/,
+    },
+    {
+      name: "key algorithm changed",
+      build: () => input(aCertificate(withRevision(1), withKeyAlgorithm("RSA", 2048)), aSecret(base, m)),
+      trigger: "SecretMismatch",
+      readiness: "SecretMismatch",
+      message: /\[spec.privateKey.algorithm\]/,
+    },
+    {
+      name: "key differs from current request",
+      build: () => input(base, aSecret(base, m), { request: "" }),
+      trigger: "InvalidCertificateRequest",
+      readiness: "InvalidCertificateRequest",
+    },
+    {
+      name: "dnsName added",
+      build: () =>
+        input(
+          aCertificate(withRevision(1), withDNSNames("web.example.com", "new.example.com")),
+          aSecret(base, m),
+        ),
+      trigger: "RequestChanged",
+      readiness: "RequestChanged",
+      message: /Fields on existing CertificateRequest resource not up to date: \[spec.dnsNames\]/,
+    },
+    {
+      name: "no request: fuzzy compare of the certificate",
+      build: () =>
+        input(aCertificate(withRevision(1), withDNSNames("other.example.com")), aSecret(base, m), {
+          request: false,
+        }),
+      trigger: "SecretMismatch",
+      readiness: "SecretMismatch",
+      message: /Existing issued Secret is not up to date for spec/,
+    },
     { name: "up to date", build: () => input(base, aSecret(base, m)), trigger: null, readiness: "Ready" },
-    { name: "past default renewal time (2/3 of lifetime)", build: () => input(base, aSecret(base, m), { now: new Date(issuedAt.getTime() + 61 * DAY) }), trigger: "Renewing", readiness: "Ready", message: /Renewing certificate as renewal was scheduled at/ },
-    { name: "before renewal time with renewBefore", build: () => input(aCertificate(withRevision(1), withRenewBefore("240h")), aSecret(base, m), { now: new Date(issuedAt.getTime() + 79 * DAY) }), trigger: null, readiness: "Ready" },
-    { name: "after renewal time with renewBefore", build: () => input(aCertificate(withRevision(1), withRenewBefore("240h")), aSecret(base, m), { now: new Date(issuedAt.getTime() + 81 * DAY) }), trigger: "Renewing", readiness: "Ready" },
-    { name: "expired", build: () => input(base, aSecret(base, m), { now: new Date(issuedAt.getTime() + 91 * DAY) }), trigger: "Renewing", readiness: "Expired", readinessMessage: /^Certificate expired on \w{3}, 30 Aug 2026 00:00:00 UTC$/ },
+    {
+      name: "past default renewal time (2/3 of lifetime)",
+      build: () => input(base, aSecret(base, m), { now: new Date(issuedAt.getTime() + 61 * DAY) }),
+      trigger: "Renewing",
+      readiness: "Ready",
+      message: /Renewing certificate as renewal was scheduled at/,
+    },
+    {
+      name: "before renewal time with renewBefore",
+      build: () =>
+        input(aCertificate(withRevision(1), withRenewBefore("240h")), aSecret(base, m), {
+          now: new Date(issuedAt.getTime() + 79 * DAY),
+        }),
+      trigger: null,
+      readiness: "Ready",
+    },
+    {
+      name: "after renewal time with renewBefore",
+      build: () =>
+        input(aCertificate(withRevision(1), withRenewBefore("240h")), aSecret(base, m), {
+          now: new Date(issuedAt.getTime() + 81 * DAY),
+        }),
+      trigger: "Renewing",
+      readiness: "Ready",
+    },
+    {
+      name: "expired",
+      build: () => input(base, aSecret(base, m), { now: new Date(issuedAt.getTime() + 91 * DAY) }),
+      trigger: "Renewing",
+      readiness: "Expired",
+      readinessMessage: /^Certificate expired on \w{3}, 30 Aug 2026 00:00:00 UTC$/,
+    },
   ];
 
   for (const c of cases) {

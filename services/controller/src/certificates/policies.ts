@@ -44,17 +44,28 @@ export type Check = (input: PolicyInput) => Violation | null;
 const list = (items: string[]) => `[${items.join(" ")}]`;
 
 export const secretDoesNotExist: Check = ({ secret }) =>
-  secret ? null : { reason: CertificateReason.DoesNotExist, message: "Issuing certificate as Secret does not exist" };
+  secret
+    ? null
+    : { reason: CertificateReason.DoesNotExist, message: "Issuing certificate as Secret does not exist" };
 
 export const secretIsMissingData: Check = ({ parsed }) => {
   if (!parsed?.hasData) {
-    return { reason: CertificateReason.MissingData, message: "Issuing certificate as Secret does not contain any data" };
+    return {
+      reason: CertificateReason.MissingData,
+      message: "Issuing certificate as Secret does not contain any data",
+    };
   }
   if (!parsed.keyPEM) {
-    return { reason: CertificateReason.MissingData, message: "Issuing certificate as Secret does not contain a private key" };
+    return {
+      reason: CertificateReason.MissingData,
+      message: "Issuing certificate as Secret does not contain a private key",
+    };
   }
   if (!parsed.certPEM) {
-    return { reason: CertificateReason.MissingData, message: "Issuing certificate as Secret does not contain a certificate" };
+    return {
+      reason: CertificateReason.MissingData,
+      message: "Issuing certificate as Secret does not contain a certificate",
+    };
   }
   return null;
 };
@@ -118,11 +129,18 @@ export const secretPrivateKeyMismatchesSpec: Check = ({ parsed, certificate }) =
   if (!parsed?.key) return null;
   const violations = keySpecViolations(parsed.key, certificate.spec.privateKey);
   return violations.length > 0
-    ? { reason: CertificateReason.SecretMismatch, message: `Existing private key is not up to date for spec: ${list(violations)}` }
+    ? {
+        reason: CertificateReason.SecretMismatch,
+        message: `Existing private key is not up to date for spec: ${list(violations)}`,
+      }
     : null;
 };
 
-export const secretKeyDiffersFromCurrentRequest: Check = ({ parsed, currentRevisionRequest, currentRequestCSR }) => {
+export const secretKeyDiffersFromCurrentRequest: Check = ({
+  parsed,
+  currentRevisionRequest,
+  currentRequestCSR,
+}) => {
   if (!currentRevisionRequest || !parsed?.keySPKI) return null;
   if (currentRequestCSR instanceof Error || !currentRequestCSR) {
     return {
@@ -132,10 +150,18 @@ export const secretKeyDiffersFromCurrentRequest: Check = ({ parsed, currentRevis
   }
   return publicKeysEqual(currentRequestCSR.publicKey, parsed.keySPKI)
     ? null
-    : { reason: CertificateReason.SecretMismatch, message: "Secret contains a private key that does not match the current CertificateRequest" };
+    : {
+        reason: CertificateReason.SecretMismatch,
+        message: "Secret contains a private key that does not match the current CertificateRequest",
+      };
 };
 
-export const currentRequestMismatchesSpec: Check = ({ certificate, parsed, currentRevisionRequest, currentRequestCSR }) => {
+export const currentRequestMismatchesSpec: Check = ({
+  certificate,
+  parsed,
+  currentRevisionRequest,
+  currentRequestCSR,
+}) => {
   if (!currentRevisionRequest) {
     if (!parsed?.cert) return null;
     const violations = certificateFuzzyMatchesSpec(parsed.cert, certificate.spec);
@@ -175,7 +201,10 @@ export function rfc1123(d: Date): string {
 export const currentCertificateHasExpired: Check = ({ parsed, now }) => {
   if (!parsed?.cert) return null;
   return now.getTime() > parsed.cert.notAfter.getTime()
-    ? { reason: CertificateReason.Expired, message: `Certificate expired on ${rfc1123(parsed.cert.notAfter)}` }
+    ? {
+        reason: CertificateReason.Expired,
+        message: `Certificate expired on ${rfc1123(parsed.cert.notAfter)}`,
+      }
     : null;
 };
 

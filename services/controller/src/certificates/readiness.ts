@@ -2,7 +2,12 @@
  * certificates-readiness: keeps the Ready condition and notBefore / notAfter / renewalTime in
  * step with the Secret. Ready=True only when no readiness policy fires.
  */
-import { CertificateReason, ConditionMessage, type Certificate, type CertificateStatus } from "@certkeeper/api";
+import {
+  CertificateReason,
+  ConditionMessage,
+  type Certificate,
+  type CertificateStatus,
+} from "@certkeeper/api";
 import type { Reconcile, Result } from "@certkeeper/kube";
 import type { ParsedCertificate } from "@certkeeper/pki";
 import type { Deps } from "../context.ts";
@@ -25,8 +30,17 @@ export function readinessStatus(
   const status: CertificateStatus = { ...(cert.status ?? {}) };
   const cond = violation
     ? { type: "Ready", status: "False" as const, reason: violation.reason, message: violation.message }
-    : { type: "Ready", status: "True" as const, reason: CertificateReason.Ready, message: ConditionMessage.CertificateUpToDate };
-  status.conditions = withCondition(status.conditions, { ...cond, observedGeneration: cert.metadata.generation }, now);
+    : {
+        type: "Ready",
+        status: "True" as const,
+        reason: CertificateReason.Ready,
+        message: ConditionMessage.CertificateUpToDate,
+      };
+  status.conditions = withCondition(
+    status.conditions,
+    { ...cond, observedGeneration: cert.metadata.generation },
+    now,
+  );
   delete status.notBefore;
   delete status.notAfter;
   delete status.renewalTime;
@@ -44,7 +58,11 @@ export function readinessStatus(
  * validity) in one update. Between the two, the Secret already holds the new key; readiness
  * leaves that window to the issuing controller instead of racing it with a write of its own.
  */
-function secretHoldsIssuanceInProgress(deps: Deps, cert: Certificate, secretKey: Buffer | undefined): boolean {
+function secretHoldsIssuanceInProgress(
+  deps: Deps,
+  cert: Certificate,
+  secretKey: Buffer | undefined,
+): boolean {
   if (!isIssuing(cert) || !secretKey) return false;
   const name = cert.status?.nextPrivateKeySecretName;
   const next = name ? deps.caches.secrets.full.get(cert.metadata.namespace, name) : undefined;
@@ -55,7 +73,9 @@ function secretHoldsIssuanceInProgress(deps: Deps, cert: Certificate, secretKey:
 /** The trigger controller writes Ready in the same update that starts an issuance. */
 function triggerWillFire(deps: Deps, cert: Certificate, input: PolicyInput): boolean {
   const next = requestForRevision(deps, cert, nextRevision(cert));
-  return decideTrigger(input, next && { cr: next, csr: parseRequestCSR(next) }, deps.settings).kind === "issue";
+  return (
+    decideTrigger(input, next && { cr: next, csr: parseRequestCSR(next) }, deps.settings).kind === "issue"
+  );
 }
 
 export function readinessReconciler(deps: Deps): Reconcile {

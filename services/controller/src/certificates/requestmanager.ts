@@ -10,12 +10,7 @@
  *                               AlreadyExists, never a duplicate) + Event "Requested"
  */
 import { createHash } from "node:crypto";
-import {
-  Annotations,
-  Resources,
-  type Certificate,
-  type CertificateRequest,
-} from "@certkeeper/api";
+import { Annotations, Resources, type Certificate, type CertificateRequest } from "@certkeeper/api";
 import { isAlreadyExists, isNotFound, type Reconcile, type Result } from "@certkeeper/kube";
 import { buildCSR, publicKeysEqual } from "@certkeeper/pki";
 import type { Deps } from "../context.ts";
@@ -36,7 +31,11 @@ export function requestName(certName: string, revision: number): string {
 }
 
 /** Pure: which owned requests are stale for this issuance. */
-export function staleRequests(cert: Certificate, owned: CertificateRequest[], nextKeySPKI: Buffer): CertificateRequest[] {
+export function staleRequests(
+  cert: Certificate,
+  owned: CertificateRequest[],
+  nextKeySPKI: Buffer,
+): CertificateRequest[] {
   const next = nextRevision(cert);
   const issuingSince = getCondition(cert.status?.conditions, "Issuing")?.lastTransitionTime;
   return owned.filter((cr) => {
@@ -49,11 +48,21 @@ export function staleRequests(cert: Certificate, owned: CertificateRequest[], ne
     if (!publicKeysEqual(csr.publicKey, nextKeySPKI)) return true;
     const ready = getCondition(cr.status?.conditions, "Ready");
     const failedAt = cr.status?.failureTime;
-    return ready?.reason === "Failed" && !!failedAt && !!issuingSince && Date.parse(failedAt) < Date.parse(issuingSince);
+    return (
+      ready?.reason === "Failed" &&
+      !!failedAt &&
+      !!issuingSince &&
+      Date.parse(failedAt) < Date.parse(issuingSince)
+    );
   });
 }
 
-export function buildRequest(cert: Certificate, revision: number, keySecretName: string, csrPEM: string): CertificateRequest {
+export function buildRequest(
+  cert: Certificate,
+  revision: number,
+  keySecretName: string,
+  csrPEM: string,
+): CertificateRequest {
   const annotations: Record<string, string> = {};
   for (const [k, v] of Object.entries(cert.metadata.annotations ?? {})) {
     if (!NOT_COPIED.some((p) => k.startsWith(p))) annotations[k] = v;
@@ -129,7 +138,12 @@ export function requestManagerReconciler(deps: Deps): Reconcile {
     try {
       const created = await deps.client.create<CertificateRequest>(Resources.CertificateRequest, request);
       deps.caches.certificateRequests.observe(created);
-      deps.recorder.event(cert, "Normal", "Requested", `Created new CertificateRequest resource "${created.metadata.name}"`);
+      deps.recorder.event(
+        cert,
+        "Normal",
+        "Requested",
+        `Created new CertificateRequest resource "${created.metadata.name}"`,
+      );
       deps.lifecycle.publish("certificate", "request-created", cert, {
         certificateRequest: created.metadata.name,
         certificateRequestUID: created.metadata.uid,

@@ -38,7 +38,9 @@ export interface KeystorePasswords {
 
 /** Go's encoding/csv quoting for one record, as cert-manager uses for SAN annotations. */
 export function csvJoin(values: readonly string[]): string {
-  return values.map((v) => (/[",\r\n]/.test(v) || v.startsWith(" ") ? `"${v.replace(/"/g, '""')}"` : v)).join(",");
+  return values
+    .map((v) => (/[",\r\n]/.test(v) || v.startsWith(" ") ? `"${v.replace(/"/g, '""')}"` : v))
+    .join(",");
 }
 
 export function certificateAnnotations(cert: ParsedCertificate | undefined): Record<string, string> {
@@ -88,17 +90,35 @@ export function desiredSecret(
   const jks = spec.keystores?.jks;
   if (jks?.create && passwords.jks !== undefined) {
     data["keystore.jks"] = b64(
-      encodeJKS({ keyPEM, chainPEM: material.chainPEM, caPEM: material.caPEM, password: passwords.jks, alias: jks.alias, now: opts.now }),
+      encodeJKS({
+        keyPEM,
+        chainPEM: material.chainPEM,
+        caPEM: material.caPEM,
+        password: passwords.jks,
+        alias: jks.alias,
+        now: opts.now,
+      }),
     );
-    if (material.caPEM) data["truststore.jks"] = b64(encodeJKSTruststore({ caPEM: material.caPEM, password: passwords.jks, now: opts.now }));
+    if (material.caPEM)
+      data["truststore.jks"] = b64(
+        encodeJKSTruststore({ caPEM: material.caPEM, password: passwords.jks, now: opts.now }),
+      );
   }
   const p12 = spec.keystores?.pkcs12;
   if (p12?.create && passwords.pkcs12 !== undefined) {
     data["keystore.p12"] = b64(
-      encodePKCS12({ keyPEM, chainPEM: material.chainPEM, caPEM: material.caPEM, password: passwords.pkcs12, profile: p12.profile }),
+      encodePKCS12({
+        keyPEM,
+        chainPEM: material.chainPEM,
+        caPEM: material.caPEM,
+        password: passwords.pkcs12,
+        profile: p12.profile,
+      }),
     );
     if (material.caPEM) {
-      data["truststore.p12"] = b64(encodePKCS12Truststore({ caPEM: material.caPEM, password: passwords.pkcs12, profile: p12.profile }));
+      data["truststore.p12"] = b64(
+        encodePKCS12Truststore({ caPEM: material.caPEM, password: passwords.pkcs12, profile: p12.profile }),
+      );
     }
   }
   return {

@@ -31,8 +31,7 @@ import { readinessStatus } from "./readiness.ts";
 export const TRIGGER_CONTROLLER = "certificates-trigger";
 
 export type TriggerDecision =
-  | { kind: "issue"; reason: string; message: string }
-  | { kind: "wait"; requeueAfterMs?: number };
+  { kind: "issue"; reason: string; message: string } | { kind: "wait"; requeueAfterMs?: number };
 
 export interface BackoffSettings {
   minBackoffMs: number;
@@ -68,7 +67,9 @@ export function decideTrigger(
   if (hit) return { kind: "issue", ...hit };
   const cert = input.parsed?.cert;
   const at = cert ? renewalTime(cert.notBefore, cert.notAfter, input.certificate.spec) : undefined;
-  return at ? { kind: "wait", requeueAfterMs: Math.max(0, at.getTime() - input.now.getTime()) } : { kind: "wait" };
+  return at
+    ? { kind: "wait", requeueAfterMs: Math.max(0, at.getTime() - input.now.getTime()) }
+    : { kind: "wait" };
 }
 
 /**
@@ -101,7 +102,9 @@ export function triggerReconciler(deps: Deps): Reconcile {
     const next = requestForRevision(deps, cert, nextRevision(cert));
     const decision = decideTrigger(input, next && { cr: next, csr: parseRequestCSR(next) }, deps.settings);
     if (decision.kind === "wait") {
-      return decision.requeueAfterMs !== undefined ? { requeueAfter: decision.requeueAfterMs + 1000 } : undefined;
+      return decision.requeueAfterMs !== undefined
+        ? { requeueAfter: decision.requeueAfterMs + 1000 }
+        : undefined;
     }
 
     // Readiness is written in the same status update (it is a function of the same input), which
@@ -112,7 +115,13 @@ export function triggerReconciler(deps: Deps): Reconcile {
       ...ready,
       conditions: withCondition(
         ready.conditions,
-        { type: "Issuing", status: "True", reason: decision.reason, message: decision.message, observedGeneration: cert.metadata.generation },
+        {
+          type: "Issuing",
+          status: "True",
+          reason: decision.reason,
+          message: decision.message,
+          observedGeneration: cert.metadata.generation,
+        },
         now,
       ),
     };

@@ -4,7 +4,13 @@
  */
 import { Annotations, type Certificate, type CertificateRequest } from "@certkeeper/api";
 import type { Secret } from "@certkeeper/kube";
-import { buildCSR, encodePrivateKey, generatePrivateKey, signCertificate, type PrivateKey } from "@certkeeper/pki";
+import {
+  buildCSR,
+  encodePrivateKey,
+  generatePrivateKey,
+  signCertificate,
+  type PrivateKey,
+} from "@certkeeper/pki";
 
 type Mod<T> = (o: T) => void;
 
@@ -12,7 +18,13 @@ export function aCertificate(...mods: Mod<Certificate>[]): Certificate {
   const c: Certificate = {
     apiVersion: "cert-manager.io/v1",
     kind: "Certificate",
-    metadata: { name: "web", namespace: "ns", uid: "cert-uid", generation: 1, creationTimestamp: "2026-01-01T00:00:00Z" },
+    metadata: {
+      name: "web",
+      namespace: "ns",
+      uid: "cert-uid",
+      generation: 1,
+      creationTimestamp: "2026-01-01T00:00:00Z",
+    },
     spec: {
       secretName: "web-tls",
       dnsNames: ["web.example.com"],
@@ -25,16 +37,34 @@ export function aCertificate(...mods: Mod<Certificate>[]): Certificate {
   return c;
 }
 
-export const withDNSNames = (...names: string[]): Mod<Certificate> => (c) => void (c.spec.dnsNames = names);
-export const withCommonName = (cn: string): Mod<Certificate> => (c) => void (c.spec.commonName = cn);
-export const withIssuer = (name: string, kind = "Issuer", group?: string): Mod<Certificate> => (c) =>
-  void (c.spec.issuerRef = { name, kind, ...(group ? { group } : {}) });
-export const withRevision = (n: number): Mod<Certificate> => (c) => void (c.status = { ...c.status, revision: n });
-export const withRenewBefore = (d: string): Mod<Certificate> => (c) => void (c.spec.renewBefore = d);
-export const withKeyAlgorithm = (algorithm: "RSA" | "ECDSA" | "Ed25519", size?: number): Mod<Certificate> => (c) =>
-  void (c.spec.privateKey = { algorithm, ...(size ? { size } : {}) });
-export const withFailure = (at: Date, attempts: number): Mod<Certificate> => (c) =>
-  void (c.status = { ...c.status, lastFailureTime: at.toISOString(), failedIssuanceAttempts: attempts });
+export const withDNSNames =
+  (...names: string[]): Mod<Certificate> =>
+  (c) =>
+    void (c.spec.dnsNames = names);
+export const withCommonName =
+  (cn: string): Mod<Certificate> =>
+  (c) =>
+    void (c.spec.commonName = cn);
+export const withIssuer =
+  (name: string, kind = "Issuer", group?: string): Mod<Certificate> =>
+  (c) =>
+    void (c.spec.issuerRef = { name, kind, ...(group ? { group } : {}) });
+export const withRevision =
+  (n: number): Mod<Certificate> =>
+  (c) =>
+    void (c.status = { ...c.status, revision: n });
+export const withRenewBefore =
+  (d: string): Mod<Certificate> =>
+  (c) =>
+    void (c.spec.renewBefore = d);
+export const withKeyAlgorithm =
+  (algorithm: "RSA" | "ECDSA" | "Ed25519", size?: number): Mod<Certificate> =>
+  (c) =>
+    void (c.spec.privateKey = { algorithm, ...(size ? { size } : {}) });
+export const withFailure =
+  (at: Date, attempts: number): Mod<Certificate> =>
+  (c) =>
+    void (c.status = { ...c.status, lastFailureTime: at.toISOString(), failedIssuanceAttempts: attempts });
 
 export interface Material {
   key: PrivateKey;
@@ -74,14 +104,18 @@ export function aSecret(cert: Certificate, m: Material | undefined, ...mods: Mod
   return s;
 }
 
-export const withData = (data: Record<string, string>): Mod<Secret> => (s) =>
-  void (s.data = Object.fromEntries(Object.entries(data).map(([k, v]) => [k, b64(v)])));
-export const withAnnotation = (k: string, v: string | undefined): Mod<Secret> => (s) => {
-  const a = { ...(s.metadata.annotations ?? {}) };
-  if (v === undefined) delete a[k];
-  else a[k] = v;
-  s.metadata.annotations = a;
-};
+export const withData =
+  (data: Record<string, string>): Mod<Secret> =>
+  (s) =>
+    void (s.data = Object.fromEntries(Object.entries(data).map(([k, v]) => [k, b64(v)])));
+export const withAnnotation =
+  (k: string, v: string | undefined): Mod<Secret> =>
+  (s) => {
+    const a = { ...(s.metadata.annotations ?? {}) };
+    if (v === undefined) delete a[k];
+    else a[k] = v;
+    s.metadata.annotations = a;
+  };
 
 export function aRequest(cert: Certificate, revision: number, csrPEM: string): CertificateRequest {
   return {

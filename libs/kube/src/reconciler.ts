@@ -13,6 +13,7 @@
  * Every reconcile counts a sync call and every throw a sync error, per controller name
  * (certmanager_controller_sync_call_count / _sync_error_count).
  */
+import { setMaxListeners } from "node:events";
 import { silentLogger, type Logger } from "@certkeeper/logging";
 import { ConflictError, findError } from "./errors.ts";
 import { WorkQueue, type WorkQueueOptions } from "./workqueue.ts";
@@ -31,6 +32,12 @@ export interface ReconcileContext {
 }
 
 export type Reconcile = (key: string, ctx: ReconcileContext) => Promise<Result>;
+
+function unlimitedAbortController(): AbortController {
+  const ac = new AbortController();
+  setMaxListeners(0, ac.signal);
+  return ac;
+}
 
 /** A failure that retrying cannot fix (bad input that only a user change will alter). */
 export class TerminalError extends Error {
@@ -85,7 +92,8 @@ export class Controller {
   private readonly reconcile: Reconcile;
   private readonly workers: number;
   private readonly log: Logger;
-  private abort = new AbortController();
+  // Every in-flight request of every worker listens on this signal; that is expected, not a leak.
+  private abort = unlimitedAbortController();
   private running: Promise<void> | undefined;
 
   constructor(opts: ControllerOptions) {

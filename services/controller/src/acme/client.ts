@@ -80,10 +80,18 @@ export function alternateLinks(header: unknown): string[] {
 }
 
 const mailto = (email: string | undefined) => (email ? [`mailto:${email.toLowerCase()}`] : undefined);
+/** Sleeps `ms`, or less if `signal` aborts; the abort listener is removed either way (the signal is long-lived). */
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
+    const onAbort = () => {
+      clearTimeout(t);
+      resolve();
+    };
+    const t = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
   });
 
 export class AcmeClient {

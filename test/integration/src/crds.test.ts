@@ -99,7 +99,8 @@ describe("the six kinds", () => {
           })
           .toBe(created.metadata.uid);
         expect(
-          (informer.get(created.metadata.namespace, created.metadata.name!) as unknown as { spec: unknown }).spec,
+          (informer.get(created.metadata.namespace, created.metadata.name!) as unknown as { spec: unknown })
+            .spec,
         ).toEqual(created.spec as never);
       } finally {
         await informer.stop();

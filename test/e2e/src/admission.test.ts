@@ -115,6 +115,16 @@ function webhookConfig(kind: "validating" | "mutating"): WebhookConfiguration {
   };
 }
 
+async function checkApi(...flags: string[]) {
+  const { memoryOutput, run } = await import("../../../services/cli/src/index.ts");
+  const io = memoryOutput();
+  const code = await run(["check", "api", ...flags, "--kubeconfig", world.cp.kubeconfigPath], {
+    out: io,
+    env: {},
+  });
+  return { code, stdout: io.stdout.join("\n"), stderr: io.stderr.join("\n") };
+}
+
 const caBundleOf = async (kind: "validating" | "mutating") =>
   (await world.client.get<WebhookConfiguration>(WEBHOOK_CONFIGS[kind], undefined, "certkeeper-webhook"))
     .webhooks[0]!.clientConfig.caBundle ?? "";
@@ -155,6 +165,20 @@ describe("webhook + cainjector from a fresh start", () => {
       "--nats-url",
       world.nats.url,
     ]);
+
+    const ca = await waitFor(
+      "webhook CA Secret",
+      async () =>
+        world.client
+          .get<Secret>(CoreResources.secrets, "cert-manager", "cert-manager-webhook-ca")
+          .catch(() => undefined),
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
+    expect(ca.metadata.annotations?.["cert-manager.io/allow-direct-injection"]).toBe("true");
+    // The webhook serves, but nothing has injected its CA yet: `check api` says exactly that.
+    const notYet = await checkApi();
+    expect(notYet.code).not.toBe(0);
+    expect(notYet.stderr).toMatch(/CA is not injected yet/);
     service("cainjector", [
       "--kubeconfig",
       world.cp.kubeconfigPath,
@@ -166,16 +190,6 @@ describe("webhook + cainjector from a fresh start", () => {
       "--healthz-listen-address",
       "127.0.0.1:0",
     ]);
-
-    const ca = await waitFor(
-      "webhook CA Secret",
-      async () =>
-        world.client
-          .get<Secret>(CoreResources.secrets, "cert-manager", "cert-manager-webhook-ca")
-          .catch(() => undefined),
-      { timeoutMs: 30_000, intervalMs: 200 },
-    );
-    expect(ca.metadata.annotations?.["cert-manager.io/allow-direct-injection"]).toBe("true");
     await waitFor(
       "caBundle injected",
       async () =>
@@ -186,6 +200,8 @@ describe("webhook + cainjector from a fresh start", () => {
       { timeoutMs: 30_000, intervalMs: 200 },
     );
 
+    const passed = await checkApi("--wait", "60s");
+    expect(passed.code, passed.stderr).toBe(0);
     const after = await waitFor(
       "apply admitted",
       async () => {

@@ -94,7 +94,10 @@ export function parseLiteralSubject(text: string): Buffer[] {
     const eq = c.indexOf("=", i);
     if (eq < 0) fail("attribute without '='");
     const typeName = c.slice(i, eq).join("").trim();
-    const oid = LITERAL_TYPES[typeName.toUpperCase()] ?? fail(`unknown attribute type "${typeName}"`);
+    // A dotted OID names its attribute type directly (RFC 4514 §3), as the webhook accepts.
+    const oid =
+      LITERAL_TYPES[typeName.toUpperCase()] ??
+      (/^[0-2](\.(0|[1-9]\d*))+$/.test(typeName) ? typeName : fail(`unknown attribute type "${typeName}"`));
     i = eq + 1;
     skipSpaces();
     const bytes: number[] = [];

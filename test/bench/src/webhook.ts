@@ -64,6 +64,8 @@ export async function run(argv: string[]): Promise<void> {
       "-c",
       "0",
       process.execPath,
+      // --cpu-prof DIR writes a V8 CPU profile of the webhook, to see where its time goes.
+      ...(flags["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${flags["cpu-prof"]}`] : []),
       "--import",
       "tsx",
       join(ROOT, "services/webhook/src/main.ts"),

@@ -338,6 +338,11 @@ export class Informer<T extends KubeObject> {
     return this.opts.freeze === false ? obj : deepFreeze(obj);
   }
 
+  /** Re-delivers every cached object to the update handlers now (e.g. when work ownership moves). */
+  resync(): void {
+    for (const o of this.store.list()) this.emitUpdate(o, o);
+  }
+
   private scheduleResync(signal: AbortSignal): (() => void) | undefined {
     const period = this.opts.resyncPeriodMs;
     if (!period || period <= 0) return undefined;

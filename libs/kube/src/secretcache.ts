@@ -110,6 +110,12 @@ export class SecretCache {
     }
   }
 
+  /** Re-delivers every cached Secret to the update handlers now. */
+  resync(): void {
+    this.full.resync();
+    this.metadata.resync();
+  }
+
   /** Read-your-writes after writing a Secret: updates whichever cache its labels put it in. */
   observe(secret: Secret): void {
     this.full.observe(secret);

@@ -109,14 +109,11 @@ export function buildController(opts: ControllerAppOptions): ControllerApp {
     clusterIssuerController(deps),
     ...(acme?.registrations ?? []),
   ];
-  // Keys each controller has been handed, so a membership change can re-offer them to their new owners.
-  const seenKeys = new Map<string, Set<string>>();
+  // When ownership moves, every cached object is offered again; each replica keeps what it now owns.
   const membership = new Membership(defaultIdentity(), clock, log, () => {
-    for (const c of controllers) for (const key of seenKeys.get(c.name) ?? []) c.enqueue(key);
+    for (const inf of informers) inf.resync();
   });
   const controllers = registrations.map((r) => {
-    const keys = new Set<string>();
-    seenKeys.set(r.name, keys);
     const c = new Controller({
       name: r.name,
       reconcile: config.sharding
@@ -127,10 +124,7 @@ export function buildController(opts: ControllerAppOptions): ControllerApp {
       counters,
       log,
     });
-    r.watches((key) => {
-      keys.add(key);
-      c.enqueue(key);
-    });
+    r.watches((key) => c.enqueue(key));
     return c;
   });
   const informers = [...allInformers(caches), ...(acme?.informers ?? [])];

@@ -75,6 +75,11 @@ export function buildCaches(client: KubeClient, clock: Clock, log: Logger): Cach
 
 export function allInformers(
   c: Caches,
-): Array<{ start(): void; stop(): Promise<void>; waitForSync(s?: AbortSignal): Promise<boolean> }> {
+): Array<{
+  start(): void;
+  stop(): Promise<void>;
+  waitForSync(s?: AbortSignal): Promise<boolean>;
+  resync(): void;
+}> {
   return [c.certificates, c.certificateRequests, c.issuers, c.clusterIssuers, c.secrets];
 }

@@ -36,6 +36,11 @@ export function buildAcmeCaches(client: KubeClient, clock: Clock, log: Logger): 
 
 export function acmeInformers(
   c: AcmeCaches,
-): Array<{ start(): void; stop(): Promise<void>; waitForSync(s?: AbortSignal): Promise<boolean> }> {
+): Array<{
+  start(): void;
+  stop(): Promise<void>;
+  waitForSync(s?: AbortSignal): Promise<boolean>;
+  resync(): void;
+}> {
   return [c.orders, c.challenges];
 }

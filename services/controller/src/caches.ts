@@ -73,9 +73,7 @@ export function buildCaches(client: KubeClient, clock: Clock, log: Logger): Cach
   };
 }
 
-export function allInformers(
-  c: Caches,
-): Array<{
+export function allInformers(c: Caches): Array<{
   start(): void;
   stop(): Promise<void>;
   waitForSync(s?: AbortSignal): Promise<boolean>;

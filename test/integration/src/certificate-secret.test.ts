@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Resources, type Certificate, type CertificateRequest } from "@certkeeper/api";
-import { CoreResources, type Secret } from "@certkeeper/kube";
+import { CoreResources, type KubeObject, type Secret } from "@certkeeper/kube";
 import { waitFor } from "@certkeeper/testing";
 import type { ControllerApp } from "../../../services/controller/src/app.ts";
 import {
@@ -227,5 +227,33 @@ describe("two Certificates naming one Secret", () => {
       .items;
     expect(crs.filter((c) => c.metadata.name!.startsWith("second-"))).toHaveLength(0);
     expect(isReady(await world.client.get<Certificate>(Resources.Certificate, NS, "first"))).toBe(true);
+  });
+});
+
+describe("failures a user must see", () => {
+  it("a missing keystore password Secret becomes a Warning Event naming it", async () => {
+    await apply(
+      world.client,
+      "Certificate",
+      certificate("nopw", {
+        keystores: { jks: { create: true, passwordSecretRef: { name: "missing-pw", key: "password" } } },
+      }),
+    );
+    const events = await waitFor(
+      "KeystorePasswordError event",
+      async () => {
+        const list = await world.client.list<
+          KubeObject & { reason?: string; message?: string; type?: string }
+        >(CoreResources.events, { namespace: NS });
+        const hit = list.items.filter((e) => e.reason === "KeystorePasswordError");
+        return hit.length > 0 ? hit : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 200 },
+    );
+    expect(events[0]!.type).toBe("Warning");
+    expect(events[0]!.message).toBe(
+      `Cannot write the keystores: keystore password Secret ${NS}/missing-pw not found`,
+    );
+    await expect(secretOf("nopw-tls")).rejects.toThrow(/not found/i);
   });
 });

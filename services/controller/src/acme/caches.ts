@@ -34,9 +34,7 @@ export function buildAcmeCaches(client: KubeClient, clock: Clock, log: Logger): 
   };
 }
 
-export function acmeInformers(
-  c: AcmeCaches,
-): Array<{
+export function acmeInformers(c: AcmeCaches): Array<{
   start(): void;
   stop(): Promise<void>;
   waitForSync(s?: AbortSignal): Promise<boolean>;

@@ -81,11 +81,14 @@ async function keystorePasswords(deps: Deps, cert: Certificate): Promise<Keystor
     if (literal !== undefined) return literal;
     if (!ref) return undefined;
     const s = await getSecret(deps, cert.metadata.namespace!, ref.name);
+    const where = `${cert.metadata.namespace}/${ref.name}`;
     const v = ref.key ? s?.data?.[ref.key] : undefined;
     if (v === undefined) {
-      throw new Error(
-        `keystore password Secret ${cert.metadata.namespace}/${ref.name} has no key "${ref.key ?? ""}"`,
-      );
+      const message = !s
+        ? `keystore password Secret ${where} not found`
+        : `keystore password Secret ${where} has no key "${ref.key ?? ""}"`;
+      deps.recorder.event(cert, "Warning", "KeystorePasswordError", `Cannot write the keystores: ${message}`);
+      throw new Error(message);
     }
     return Buffer.from(v, "base64").toString("utf8");
   };

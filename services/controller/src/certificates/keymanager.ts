@@ -9,7 +9,14 @@
  *                              matches spec; otherwise delete it
  */
 import { Labels, Resources, type Certificate } from "@certkeeper/api";
-import { CoreResources, isNotFound, type Reconcile, type Result, type Secret } from "@certkeeper/kube";
+import {
+  CoreResources,
+  isNotFound,
+  TerminalError,
+  type Reconcile,
+  type Result,
+  type Secret,
+} from "@certkeeper/kube";
 import { encodePrivateKey, generatePrivateKey, keySpecViolations, type PrivateKey } from "@certkeeper/pki";
 import type { Deps } from "../context.ts";
 import { writeStatus } from "../status.ts";
@@ -112,7 +119,20 @@ export function keyManagerReconciler(deps: Deps): Reconcile {
           );
           return;
         }
-        const privateKey = reuse ?? (await generatePrivateKey(cert.spec.privateKey));
+        let privateKey: PrivateKey;
+        try {
+          privateKey = reuse ?? (await generatePrivateKey(cert.spec.privateKey));
+        } catch (err) {
+          // An unsupported algorithm/size (only possible without the webhook): retrying cannot help.
+          const why = err instanceof Error ? err.message : String(err);
+          deps.recorder.event(
+            cert,
+            "Warning",
+            "InvalidPrivateKeySpec",
+            `Cannot generate a private key for spec.privateKey: ${why}`,
+          );
+          throw new TerminalError(why, { cause: err });
+        }
         const secret: Secret = {
           apiVersion: "v1",
           kind: "Secret",

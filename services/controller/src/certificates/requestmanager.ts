@@ -151,7 +151,11 @@ export function requestManagerReconciler(deps: Deps): Reconcile {
       });
     } catch (err) {
       // Created by an earlier attempt whose response we lost: the cache will show it shortly.
-      if (!isAlreadyExists(err)) throw err;
+      if (isAlreadyExists(err)) return;
+      // Refused by the API (e.g. the webhook denied it): say so where the user looks.
+      const why = err instanceof Error ? err.message : String(err);
+      deps.recorder.event(cert, "Warning", "RequestFailed", `Failed to create CertificateRequest: ${why}`);
+      throw err;
     }
     return;
   };

@@ -107,9 +107,11 @@ try {
       abortIf: () => (controller.exitCode !== null ? `controller exited; see ${logPath}` : undefined),
     },
   );
-  console.log(`  Ready after ${((Date.now() - t0) / 1000).toFixed(1)} s from a cold start`);
+  console.log(
+    `  Ready ${((Date.now() - t0) / 1000).toFixed(1)} s after this command started (control plane boot included)`,
+  );
   const { stdout: table } = await kubectl("get", "certificates", "-A", "-o", "wide");
-  console.log(table.replace(/^/gm, "  "));
+  console.log(table.trimEnd().replace(/^/gm, "  "));
 
   const secret = await client.get<Secret>(CoreResources.secrets, "default", cert.spec.secretName);
   const dec = (k: string) => Buffer.from(secret.data?.[k] ?? "", "base64").toString("utf8");
@@ -154,7 +156,9 @@ try {
 
   step(`NATS event timeline of Certificate default/web (uid ${cert.metadata.uid})`);
   const bus = await connectBus({ servers: nats.url, name: "certkeeper-main-job", logger: silentLogger() });
+  const at: Record<string, number> = {};
   for await (const ev of replayEvents(bus, { filter: filters.eventsOf(cert.metadata.uid!) })) {
+    at[ev.subject.split(".").at(-1)!] ??= Date.parse(ev.envelope.at);
     const d = ev.envelope.data;
     const detail = Object.entries(d)
       .filter(([, v]) => v !== undefined && typeof v !== "object")
@@ -163,6 +167,8 @@ try {
     console.log(`  ${ev.envelope.at}  ${ev.subject.split(".").at(-1)!.padEnd(18)} ${detail}`);
   }
   await bus.close();
+  if (at.issuing && at.issued)
+    console.log(`  issuance itself (issuing → issued): ${at.issued - at.issuing} ms`);
 
   if (!verify.ok || keyCheck !== certPub) {
     console.error("\nFAILED: the issued chain does not verify against ca.crt");

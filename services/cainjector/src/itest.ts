@@ -1,16 +1,18 @@
 /**
  * Helpers of the cainjector integration tests (test/integration/src/cainjector*.test.ts); not
- * exported from index.ts. They take a KubeClient, so this package needs no test-only dependency.
+ * exported from index.ts. The generic ones (CRDs, namespaces, polling) come from libs/testing.
  */
-import { allCrds } from "@certkeeper/api";
-import {
-  CoreResources,
-  isAlreadyExists,
-  type KubeClient,
-  type KubeObject,
-  type ResourceType,
-} from "@certkeeper/kube";
+import type { KubeClient, KubeObject, ResourceType } from "@certkeeper/kube";
 import { CLUSTER_RULES, leaseRules } from "./rbac.ts";
+
+export {
+  ADMISSION,
+  CRD_RESOURCE as CRDS,
+  applyCrds as applyCertManagerCrds,
+  ensureNamespace,
+  eventually,
+  sleep,
+} from "@certkeeper/testing";
 
 const rbac = (plural: string, namespaced: boolean, kind: string): ResourceType => ({
   group: "rbac.authorization.k8s.io",
@@ -25,32 +27,6 @@ export const RBAC = {
   roles: rbac("roles", true, "Role"),
   roleBindings: rbac("rolebindings", true, "RoleBinding"),
 };
-
-export const CRDS: ResourceType = {
-  group: "apiextensions.k8s.io",
-  version: "v1",
-  plural: "customresourcedefinitions",
-  namespaced: false,
-  kind: "CustomResourceDefinition",
-};
-
-/** Applies the cert-manager CRDs and waits until they are Established. */
-export async function applyCertManagerCrds(client: KubeClient): Promise<void> {
-  const crds = allCrds() as unknown as KubeObject[];
-  for (const crd of crds) await client.apply(CRDS, crd, { fieldManager: "certkeeper-test" });
-  for (const crd of crds) {
-    await eventually(
-      async () => {
-        const got = await client.get<
-          KubeObject & { status?: { conditions?: Array<{ type: string; status: string }> } }
-        >(CRDS, undefined, crd.metadata.name!);
-        return got.status?.conditions?.some((c) => c.type === "Established" && c.status === "True");
-      },
-      30_000,
-      `CRD ${crd.metadata.name} Established`,
-    );
-  }
-}
 
 /** Grants `user` the cainjector's ClusterRole and its Lease Role in `leaseNamespace`. */
 export async function grantCAInjectorRBAC(
@@ -78,54 +54,7 @@ export async function grantCAInjectorRBAC(
   });
 }
 
-export async function ensureNamespace(client: KubeClient, name: string): Promise<void> {
-  try {
-    await client.create(CoreResources.namespaces, { metadata: { name } });
-  } catch (err) {
-    if (!isAlreadyExists(err)) throw err;
-  }
-}
-
-/** Polls `check` until it returns a truthy value or the time runs out. */
-export async function eventually<T>(
-  check: () => T | Promise<T>,
-  timeoutMs = 15_000,
-  what = "condition",
-): Promise<NonNullable<T>> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v) return v as NonNullable<T>;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`, { cause: last });
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 // ---- targets and sources ---------------------------------------------------------------------
-
-export const ADMISSION = {
-  validating: {
-    group: "admissionregistration.k8s.io",
-    version: "v1",
-    plural: "validatingwebhookconfigurations",
-    namespaced: false,
-    kind: "ValidatingWebhookConfiguration",
-  },
-  mutating: {
-    group: "admissionregistration.k8s.io",
-    version: "v1",
-    plural: "mutatingwebhookconfigurations",
-    namespaced: false,
-    kind: "MutatingWebhookConfiguration",
-  },
-} as const satisfies Record<string, ResourceType>;
 
 export const API_SERVICES: ResourceType = {
   group: "apiregistration.k8s.io",

@@ -7,14 +7,8 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ACME_GROUP, CERT_MANAGER_GROUP, Labels, allCrds } from "@certkeeper/api";
-import {
-  CoreResources,
-  KubeClient,
-  isAlreadyExists,
-  type KubeObject,
-  type ResourceType,
-} from "@certkeeper/kube";
+import { ACME_GROUP, CERT_MANAGER_GROUP, Labels } from "@certkeeper/api";
+import { KubeClient } from "@certkeeper/kube";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "@certkeeper/logging";
 import { build, type WebhookApps } from "./app.ts";
@@ -23,80 +17,15 @@ import type { DenialSink } from "./events.ts";
 import { createMetrics } from "./metrics.ts";
 import type { RbacObject } from "./rbac.ts";
 import { DynamicServingTLS, type ServingCertificate } from "./tls/dynamic.ts";
+import { ADMISSION, eventually } from "@certkeeper/testing";
 
-const CRD: ResourceType = {
-  group: "apiextensions.k8s.io",
-  version: "v1",
-  plural: "customresourcedefinitions",
-  namespaced: false,
-  kind: "CustomResourceDefinition",
-};
-export const ADMISSION = {
-  validating: {
-    group: "admissionregistration.k8s.io",
-    version: "v1",
-    plural: "validatingwebhookconfigurations",
-    namespaced: false,
-    kind: "ValidatingWebhookConfiguration",
-  },
-  mutating: {
-    group: "admissionregistration.k8s.io",
-    version: "v1",
-    plural: "mutatingwebhookconfigurations",
-    namespaced: false,
-    kind: "MutatingWebhookConfiguration",
-  },
-} as const satisfies Record<string, ResourceType>;
-
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-export async function eventually<T>(
-  check: () => Promise<T> | T,
-  timeoutMs = 20_000,
-  what = "condition",
-): Promise<NonNullable<T>> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v) return v as NonNullable<T>;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`, { cause: last });
-    await sleep(100);
-  }
-}
-
-export async function applyCertManagerCrds(admin: KubeClient): Promise<void> {
-  const crds = allCrds() as unknown as KubeObject[];
-  for (const crd of crds) await admin.apply(CRD, crd, { fieldManager: "webhook-itest" });
-  for (const crd of crds) {
-    await eventually(
-      async () => {
-        const got = await admin.get<
-          KubeObject & { status?: { conditions?: { type: string; status: string }[] } }
-        >(CRD, undefined, crd.metadata.name!);
-        return got.status?.conditions?.some((c) => c.type === "Established" && c.status === "True");
-      },
-      30_000,
-      `CRD ${crd.metadata.name} Established`,
-    );
-  }
-}
-
-export async function ensureNamespace(
-  admin: KubeClient,
-  name: string,
-  labels: Record<string, string> = {},
-): Promise<void> {
-  try {
-    await admin.create(CoreResources.namespaces, { metadata: { name, labels } });
-  } catch (err) {
-    if (!isAlreadyExists(err)) throw err;
-  }
-}
+export {
+  ADMISSION,
+  applyCrds as applyCertManagerCrds,
+  ensureNamespace,
+  eventually,
+  sleep,
+} from "@certkeeper/testing";
 
 export async function applyAll(admin: KubeClient, objects: readonly RbacObject[]): Promise<void> {
   for (const { resource, object } of objects)

@@ -3,30 +3,10 @@
  * types are assignable to `KubeObject`, so the typed layer stays generic (`<T extends KubeObject>`).
  */
 
-export interface OwnerReference {
-  apiVersion: string;
-  kind: string;
-  name: string;
-  uid: string;
-  controller?: boolean;
-  blockOwnerDeletion?: boolean;
-}
+import type { ObjectMeta } from "@certkeeper/api";
 
-export interface ObjectMeta {
-  name?: string;
-  generateName?: string;
-  namespace?: string;
-  uid?: string;
-  resourceVersion?: string;
-  generation?: number;
-  creationTimestamp?: string;
-  deletionTimestamp?: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  ownerReferences?: OwnerReference[];
-  finalizers?: string[];
-  managedFields?: unknown[];
-}
+/** Object metadata and owner references are the API package's (one definition for both). */
+export type { ObjectMeta, OwnerReference } from "@certkeeper/api";
 
 export interface KubeObject {
   apiVersion?: string;

@@ -255,6 +255,22 @@ describe("status, renew, approve, deny, inspect", () => {
     expect(r.stdout).toMatch(/ca\.crt \[1\/1\]:\n\s+Subject:\s+CN=Example CA/);
   });
 
+  it("inspect secret prints what it can and fails on a Secret that does not decode", async () => {
+    await admin.create(CoreResources.secrets, {
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "garbage-tls", namespace: NS },
+      data: {
+        "tls.crt": Buffer.from("garbage").toString("base64"),
+        "tls.key": Buffer.from("garbage").toString("base64"),
+      },
+    });
+    const r = await cli("inspect", "secret", "garbage-tls", "-n", NS);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("Certificate: cannot be decoded");
+    expect(r.stderr).toContain(`Secret ${NS}/garbage-tls does not hold a decodable certificate and key`);
+  });
+
   it("runs as a process, as users type it", async () => {
     const { stdout } = await exec(
       process.execPath,

@@ -14,7 +14,7 @@ import {
   type ParsedCertificate,
 } from "@certkeeper/pki";
 import type { CommandContext } from "../context.ts";
-import { UsageError } from "../errors.ts";
+import { CliError, UsageError } from "../errors.ts";
 import { formatSecretInspection, type SecretInspection } from "../format/certificate.ts";
 
 const decode = (b64: string | undefined) =>
@@ -60,5 +60,10 @@ export async function inspect(ctx: CommandContext): Promise<void> {
     throw new UsageError("usage: inspect secret <name> [-n namespace]");
   const { client, namespace } = ctx.kube();
   const secret = await client.get<Secret>(CoreResources.secrets, namespace, name);
-  for (const line of formatSecretInspection(inspectSecret(secret), ctx.now())) ctx.out.out(line);
+  const inspection = inspectSecret(secret);
+  for (const line of formatSecretInspection(inspection, ctx.now())) ctx.out.out(line);
+  // Like cmctl: the details are printed, but a Secret that does not decode is a failure.
+  if (inspection.certError || inspection.keyError) {
+    throw new CliError(`Secret ${namespace}/${name} does not hold a decodable certificate and key`);
+  }
 }

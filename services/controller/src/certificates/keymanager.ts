@@ -30,7 +30,7 @@ export type KeyDecision =
   | { kind: "cleanup"; delete: Secret[]; clearStatus: boolean }
   | { kind: "create" }
   | { kind: "record"; name: string }
-  | { kind: "delete"; delete: Secret[] };
+  | { kind: "delete"; delete: Secret[]; violations?: string[] };
 
 /** Pure: what to do with the next-key Secrets, given the Certificate and the ones that exist. */
 export function decideKeys(cert: Certificate, existing: Secret[]): KeyDecision {
@@ -44,9 +44,9 @@ export function decideKeys(cert: Certificate, existing: Secret[]): KeyDecision {
   if (existing.length > 1) return { kind: "delete", delete: existing };
   const only = existing[0]!;
   const parsed = parseSecret(only);
-  if (!parsed.key || keySpecViolations(parsed.key, cert.spec.privateKey).length > 0) {
-    return { kind: "delete", delete: [only] };
-  }
+  if (!parsed.key) return { kind: "delete", delete: [only] };
+  const violations = keySpecViolations(parsed.key, cert.spec.privateKey);
+  if (violations.length > 0) return { kind: "delete", delete: [only], violations };
   if (!recorded) return { kind: "record", name: only.metadata.name! };
   if (recorded !== only.metadata.name) return { kind: "delete", delete: [only] };
   return { kind: "none" };
@@ -66,12 +66,24 @@ async function deleteSecrets(deps: Deps, secrets: Secret[]): Promise<void> {
 }
 
 /** rotationPolicy Never reuses the key of the issued Secret when it still matches spec. */
-async function reusableKey(deps: Deps, cert: Certificate): Promise<PrivateKey | "mismatch" | undefined> {
+async function reusableKey(
+  deps: Deps,
+  cert: Certificate,
+): Promise<PrivateKey | { violations: string[] } | undefined> {
   if (cert.spec.privateKey?.rotationPolicy !== "Never") return undefined;
   const secret = await getSecret(deps, cert.metadata.namespace!, cert.spec.secretName);
-  const key = secret ? parseSecret(secret).key : undefined;
-  if (!key) return undefined;
-  return keySpecViolations(key, cert.spec.privateKey).length === 0 ? key : "mismatch";
+  const parsed = secret ? parseSecret(secret) : undefined;
+  if (parsed?.keyPEM && !parsed.key) {
+    deps.recorder.event(
+      cert,
+      "Warning",
+      "DecodeFailed",
+      `Failed to decode private key stored in Secret "${cert.spec.secretName}" - generating new key`,
+    );
+  }
+  if (!parsed?.key) return undefined;
+  const violations = keySpecViolations(parsed.key, cert.spec.privateKey);
+  return violations.length === 0 ? parsed.key : { violations };
 }
 
 export function keyManagerReconciler(deps: Deps): Reconcile {
@@ -83,15 +95,8 @@ export function keyManagerReconciler(deps: Deps): Reconcile {
       case "none":
         return;
       case "cleanup": {
+        // Routine clean-up after an issuance: cert-manager records no Event for it.
         await deleteSecrets(deps, decision.delete);
-        for (const s of decision.delete) {
-          deps.recorder.event(
-            cert,
-            "Normal",
-            "Deleted",
-            `Deleted temporary Secret resource "${s.metadata.name}"`,
-          );
-        }
         if (decision.clearStatus) {
           const status = { ...cert.status };
           delete status.nextPrivateKeySecretName;
@@ -100,6 +105,14 @@ export function keyManagerReconciler(deps: Deps): Reconcile {
         return;
       }
       case "delete":
+        if (decision.violations) {
+          deps.recorder.event(
+            cert,
+            "Normal",
+            "Deleted",
+            `Regenerating private key due to change in fields: [${decision.violations.join(" ")}]`,
+          );
+        }
         await deleteSecrets(deps, decision.delete);
         return;
       case "record":
@@ -110,12 +123,12 @@ export function keyManagerReconciler(deps: Deps): Reconcile {
         return;
       case "create": {
         const reuse = await reusableKey(deps, cert);
-        if (reuse === "mismatch") {
+        if (reuse !== undefined && "violations" in reuse) {
           deps.recorder.event(
             cert,
             "Warning",
             "CannotRegenerateKey",
-            "User intervention required: existing private key in Secret does not match requirements on Certificate resource, but rotationPolicy is Never",
+            `User intervention required: existing private key in Secret "${cert.spec.secretName}" does not match requirements on Certificate resource, mismatching fields: [${reuse.violations.join(" ")}], but cert-manager cannot create new private key as the Certificate's .spec.privateKey.rotationPolicy is unset or set to Never. To allow cert-manager to create a new private key you can set .spec.privateKey.rotationPolicy to 'Always' (this will result in the private key being regenerated every time a cert is renewed) `,
           );
           return;
         }

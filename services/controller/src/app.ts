@@ -70,7 +70,8 @@ export function buildController(opts: ControllerAppOptions): ControllerApp {
     config.kubeApiQps > 0 ? { rateLimit: { qps: config.kubeApiQps, burst: config.kubeApiBurst } } : {},
   );
   const caches = buildCaches(client, clock, log);
-  const lifecycle = new DeferredLifecycle();
+  // Without NATS there is nobody to tell: keep nothing (a buffer would only hold objects in memory).
+  const lifecycle = new DeferredLifecycle(config.natsUrl ? 10_000 : 0);
   const recorder = opts.recorder ?? new KubeEventRecorder({ client, component: "cert-manager", clock, log });
   const deps: Deps = {
     client,

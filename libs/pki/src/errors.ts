@@ -49,3 +49,13 @@ export class ChainError extends PKIError {
 export class KeystoreError extends PKIError {
   readonly code = "CK_PKI_KEYSTORE_FAILED";
 }
+
+/** Runs a keystore encoder; any failure that is not already a KeystoreError becomes one. */
+export function encodingKeystore<T>(what: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof KeystoreError) throw err;
+    throw new KeystoreError(`error encoding ${what}: ${(err as Error).message}`, { cause: err });
+  }
+}

@@ -14,7 +14,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { certificateDERs } from "./certificate.ts";
 import * as der from "./der.ts";
-import { KeystoreError } from "./errors.ts";
+import { encodingKeystore, KeystoreError } from "./errors.ts";
 import { parsePrivateKey } from "./keys.ts";
 
 const KEY_PROTECTOR_OID = "1.3.6.1.4.1.42.2.17.1.1";
@@ -109,15 +109,6 @@ function store(entries: readonly Entry[], password: string, created: Date): Buff
 const caEntries = (caPEM: string): Entry[] =>
   certificateDERs(caPEM).map((cert, i) => ({ kind: "cert", alias: i === 0 ? "ca" : `ca-${i}`, cert }));
 
-function wrap<T>(what: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    if (err instanceof KeystoreError) throw err;
-    throw new KeystoreError(`error encoding ${what}: ${(err as Error).message}`, { cause: err });
-  }
-}
-
 export interface JKSKeystoreInput {
   readonly keyPEM: string;
   readonly chainPEM: string;
@@ -131,7 +122,7 @@ export interface JKSKeystoreInput {
 
 /** keystore.jks: a private key entry with the tls.crt chain, plus a trusted entry per CA certificate. */
 export function encodeJKS(input: JKSKeystoreInput): Buffer {
-  return wrap("JKS keystore", () => {
+  return encodingKeystore("JKS keystore", () => {
     const pkcs8 = parsePrivateKey(input.keyPEM).export({ type: "pkcs8", format: "der" });
     const entries: Entry[] = [
       {
@@ -154,5 +145,7 @@ export interface JKSTruststoreInput {
 
 /** truststore.jks: a trusted certificate entry per CA certificate ("ca", "ca-1", ...). */
 export function encodeJKSTruststore(input: JKSTruststoreInput): Buffer {
-  return wrap("JKS truststore", () => store(caEntries(input.caPEM), input.password, input.now ?? new Date()));
+  return encodingKeystore("JKS truststore", () =>
+    store(caEntries(input.caPEM), input.password, input.now ?? new Date()),
+  );
 }

@@ -16,7 +16,7 @@
 import { createCipheriv, createHash, createHmac, pbkdf2Sync, randomBytes } from "node:crypto";
 import { certificateDERs, parseCertificate } from "./certificate.ts";
 import * as der from "./der.ts";
-import { KeystoreError } from "./errors.ts";
+import { encodingKeystore, KeystoreError } from "./errors.ts";
 import { parsePrivateKey } from "./keys.ts";
 import { rc2CbcEncrypt } from "./rc2.ts";
 
@@ -200,15 +200,6 @@ function profileFor(name: PKCS12Profile | undefined): Profile {
   return p;
 }
 
-function wrap<T>(what: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    if (err instanceof KeystoreError) throw err;
-    throw new KeystoreError(`error encoding ${what}: ${(err as Error).message}`, { cause: err });
-  }
-}
-
 export interface PKCS12KeystoreInput {
   readonly keyPEM: string;
   /** tls.crt: leaf first, then its chain. */
@@ -222,7 +213,7 @@ export interface PKCS12KeystoreInput {
 
 /** keystore.p12: the private key, the leaf and every other certificate of tls.crt and ca.crt. */
 export function encodePKCS12(input: PKCS12KeystoreInput): Buffer {
-  return wrap("PKCS#12 keystore", () => {
+  return encodingKeystore("PKCS#12 keystore", () => {
     const profile = profileFor(input.profile);
     const pkcs8 = parsePrivateKey(input.keyPEM).export({ type: "pkcs8", format: "der" });
     const [leaf, ...chain] = certificateDERs(input.chainPEM, false);
@@ -249,7 +240,7 @@ export interface PKCS12TruststoreInput {
  * friendlyName = the certificate's subject as Go prints it.
  */
 export function encodePKCS12Truststore(input: PKCS12TruststoreInput): Buffer {
-  return wrap("PKCS#12 truststore", () => {
+  return encodingKeystore("PKCS#12 truststore", () => {
     const profile = profileFor(input.profile);
     const trusted = attribute(OIDS.javaTrustedUsage, der.oid(OIDS.anyExtendedKeyUsage));
     const bags = certificateDERs(input.caPEM).map((c) =>

@@ -27,8 +27,8 @@
  *        --self-check-passes 2 --self-check-interval 500ms --self-check-timeout 5s
  *        --check-retry-period 2s --workers 5 (controller --concurrent-workers)
  */
-import { spawn, spawnSync } from "node:child_process";
-import { mkdtemp, mkdir, rm, stat, writeFile } from "node:fs/promises";
+import { spawnSync } from "node:child_process";
+import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
 import { request } from "node:http";
 import { cpus, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -46,6 +46,7 @@ import { silentLogger } from "@certkeeper/logging";
 import { startPebble, waitFor, type PebbleHandle } from "@certkeeper/testing";
 import { buildController, type ControllerApp } from "../../../services/controller/src/app.ts";
 import { ControllerConfigSchema } from "../../../services/controller/src/config.ts";
+import { certbotRun } from "./acme-certbot.ts";
 import {
   certificate,
   pebbleIssuer,
@@ -378,97 +379,6 @@ async function removeRun(world: World, ns: string): Promise<void> {
       ),
     );
   }
-}
-
-function runCertbot(
-  args: string[],
-  env: NodeJS.ProcessEnv,
-  timeoutMs: number,
-): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("certbot", args, { env, stdio: ["ignore", "pipe", "pipe"] });
-    let output = "";
-    child.stdout.on("data", (c: Buffer) => (output += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (output += c.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    child.on("error", reject);
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      resolve({ code, output });
-    });
-  });
-}
-
-/** certbot certonly --standalone for each name, one after another, against the same Pebble. */
-async function certbotRun(pebble: PebbleHandle, count: number, workDir: string) {
-  const dir = join(workDir, "certbot");
-  const dirs = ["config", "work", "logs"].map((d) => join(dir, d));
-  for (const d of dirs) await mkdir(d, { recursive: true });
-  const caFile = join(dir, "pebble-listener-ca.pem");
-  await writeFile(caFile, pebble.caPEM);
-  const env = { ...process.env, REQUESTS_CA_BUNDLE: caFile };
-  const common = [
-    "--non-interactive",
-    "--agree-tos",
-    "-m",
-    "bench@example.com",
-    "--no-eff-email",
-    "--server",
-    pebble.directoryUrl,
-    "--config-dir",
-    dirs[0]!,
-    "--work-dir",
-    dirs[1]!,
-    "--logs-dir",
-    dirs[2]!,
-  ];
-  const reg = await runCertbot(["register", ...common], env, 60_000);
-  if (reg.code !== 0) throw new Error(`certbot register failed (${reg.code}):\n${reg.output.slice(-2000)}`);
-
-  console.log(
-    `\n[certbot] ${count} names one after another (standalone mode binds Pebble's HTTP-01 port ${pebble.httpPort}, so one at a time)`,
-  );
-  const perCert: number[] = [];
-  const t0 = Date.now();
-  for (let i = 0; i < count; i++) {
-    const name = `n${i}.bench.test`;
-    const t = Date.now();
-    const r = await runCertbot(
-      [
-        "certonly",
-        "--standalone",
-        ...common,
-        "--http-01-port",
-        String(pebble.httpPort),
-        "--http-01-address",
-        "127.0.0.1",
-        "-d",
-        name,
-      ],
-      env,
-      120_000,
-    );
-    if (r.code !== 0)
-      throw new Error(`certbot certonly -d ${name} failed (${r.code}):\n${r.output.slice(-2000)}`);
-    await stat(join(dirs[0]!, "live", name, "fullchain.pem"));
-    perCert.push(Date.now() - t);
-  }
-  const wall = (Date.now() - t0) / 1000;
-  const sorted = [...perCert].sort((a, b) => a - b);
-  return {
-    certificates: count,
-    sequential: true,
-    wallSeconds: round(wall, 2),
-    perCertificateMs: {
-      p50: sorted.length ? pct(sorted, 50) : 0,
-      p99: sorted.length ? pct(sorted, 99) : 0,
-      min: sorted[0] ?? 0,
-      max: sorted.at(-1) ?? 0,
-    },
-    perCertificateMsInOrder: perCert,
-    version: spawnSync("certbot", ["--version"]).stdout?.toString().trim() || undefined,
-    note: "one certbot process per name (Python start-up included); account registered beforehand, untimed",
-  };
 }
 
 export async function run(argv: string[]): Promise<void> {

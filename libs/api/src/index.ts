@@ -4,6 +4,7 @@ export * from "./types.ts";
 export * from "./constants.ts";
 export * from "./reasons.ts";
 export * from "./duration.ts";
+export * from "./cron.ts";
 export * from "./defaults.ts";
 export * from "./formats.ts";
 export * from "./openapi.ts";

@@ -1,8 +1,6 @@
 /** Certificate output rules: Secret template, keystores and renewal windows. */
-import { Annotations, type CertificateSpec } from "@certkeeper/api";
-import { cronError } from "./cron.ts";
+import { Annotations, cronError, isValidTimeZone, type CertificateSpec } from "@certkeeper/api";
 import { child, forbidden, index, invalid, notSupported, required, type FieldError } from "./field.ts";
-import { isValidTimeZone } from "./formats.ts";
 import { validateAnnotations, validateLabels } from "./meta.ts";
 
 export function validateSecretTemplate(spec: CertificateSpec, p: string): FieldError[] {

@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { cronError } from "./cron.ts";
 import { aggregateMessage, formatFieldError, invalid, Printed, required, tooLong } from "./field.ts";
 import { emailAddressError, isGoIP, parseLiteralSubject } from "./formats.ts";
 
@@ -50,14 +49,4 @@ describe("formats", () => {
     expect(() => parseLiteralSubject("CN=#0401")).toThrow(/=#/);
     expect(() => parseLiteralSubject("CN")).toThrow(/incomplete/);
   });
-
-  it.each([
-    ["0 2 * * *", undefined],
-    ["*/15 0-6 1,15 JAN-MAR mon-fri", undefined],
-    ["@daily", undefined],
-    ["0 24 * * *", "end of range (24) above maximum (23): 24"],
-    ["5-1 * * * *", "beginning of range (5) beyond end of range (1): 5-1"],
-    ["*/0 * * * *", "step of range should be a positive number: */0"],
-    ["@sometimes", "unrecognized descriptor: @sometimes"],
-  ])("cron %j", (spec, want) => expect(cronError(spec)).toBe(want));
 });

@@ -107,14 +107,3 @@ export function parseLiteralSubject(text: string): LiteralAttribute[] {
   }
   return out;
 }
-
-/** True if `tz` names a time zone Go's time.LoadLocation accepts ("" means UTC). */
-export function isValidTimeZone(tz: string): boolean {
-  if (tz === "" || tz === "UTC" || tz === "Local") return true;
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}

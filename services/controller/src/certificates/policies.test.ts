@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { FakeClock } from "@certkeeper/kube";
+import { FakeClock, MemoryEventRecorder } from "@certkeeper/kube";
 import { generatePrivateKey, encodePrivateKey } from "@certkeeper/pki";
 import type { Certificate } from "@certkeeper/api";
 import {
@@ -13,17 +13,21 @@ import {
   withFailure,
   withIssuer,
   withKeyAlgorithm,
+  withRenewalWindows,
   withRenewBefore,
   withRevision,
   type Material,
 } from "../testing/certificate-builders.ts";
 import { parseRequestCSR, parseSecret } from "./parsed.ts";
 import { evaluate, readinessChain, triggerChain, type PolicyInput } from "./policies.ts";
-import { decideTrigger } from "./trigger.ts";
+import { readinessStatus } from "./readiness.ts";
+import { decideTrigger, windowErrorReporter } from "./trigger.ts";
 import { renewalTime } from "./renewal.ts";
 import type { Secret } from "@certkeeper/kube";
 
 const DAY = 24 * 3600 * 1000;
+const daily2am = { cron: "0 2 * * *", windowDuration: "1h" };
+const marsWindow = { cron: "0 2 * * *", windowDuration: "1h", timezone: "Mars/Olympus" };
 const issuedAt = new Date("2026-06-01T00:00:00Z");
 const clock = new FakeClock(new Date(issuedAt.getTime() + DAY));
 
@@ -199,6 +203,36 @@ describe("trigger and readiness chains", () => {
       readiness: "Ready",
     },
     {
+      // Base renewal time 2026-07-31T00:00Z; the window opens at 02:00 UTC.
+      name: "past the base renewal time, before the renewal window opens",
+      build: () =>
+        input(aCertificate(withRevision(1), withRenewalWindows(daily2am)), aSecret(base, m), {
+          now: new Date("2026-07-31T01:59:59Z"),
+        }),
+      trigger: null,
+      readiness: "Ready",
+    },
+    {
+      name: "renewal window open",
+      build: () =>
+        input(aCertificate(withRevision(1), withRenewalWindows(daily2am)), aSecret(base, m), {
+          now: new Date("2026-07-31T02:00:00Z"),
+        }),
+      trigger: "Renewing",
+      readiness: "Ready",
+      message: /^Renewing certificate as renewal was scheduled at 2026-07-31T02:00:00Z$/,
+    },
+    {
+      name: "renewal window that cannot be evaluated: renews at the base time",
+      build: () =>
+        input(aCertificate(withRevision(1), withRenewalWindows(marsWindow)), aSecret(base, m), {
+          now: new Date("2026-07-31T00:00:00Z"),
+        }),
+      trigger: "Renewing",
+      readiness: "Ready",
+      message: /^Renewing certificate as renewal was scheduled at 2026-07-31T00:00:00Z$/,
+    },
+    {
       name: "expired",
       build: () => input(base, aSecret(base, m), { now: new Date(issuedAt.getTime() + 91 * DAY) }),
       trigger: "Renewing",
@@ -251,6 +285,57 @@ describe("failure backoff", () => {
     const d = decideTrigger(input(base, aSecret(base, m)), undefined, s);
     const at = renewalTime(new Date(issuedAt), new Date(issuedAt.getTime() + 90 * DAY), base.spec)!;
     expect(d).toEqual({ kind: "wait", requeueAfterMs: at.getTime() - clock.now().getTime() });
+  });
+});
+
+describe("renewal windows in the trigger and readiness", () => {
+  const s = { minBackoffMs: 3600_000, maxBackoffMs: 32 * 3600_000 };
+
+  it("wakes the trigger when the window opens and says so in status.renewalTime", () => {
+    const cert = aCertificate(withRevision(1), withRenewalWindows(daily2am));
+    const i = input(cert, aSecret(base, m), { now: new Date("2026-07-30T02:00:00Z") });
+    expect(decideTrigger(i, undefined, s)).toEqual({ kind: "wait", requeueAfterMs: DAY });
+    const status = readinessStatus(cert, null, i.parsed?.cert, i.now);
+    expect(status.renewalTime).toBe("2026-07-31T02:00:00Z");
+  });
+
+  it("falls back to the base time with a WindowError message when a window cannot be evaluated", () => {
+    const cert = aCertificate(withRevision(1), withRenewalWindows(daily2am, marsWindow));
+    const i = input(cert, aSecret(base, m), { now: new Date("2026-07-30T00:00:00Z") });
+    expect(decideTrigger(i, undefined, s)).toEqual({
+      kind: "wait",
+      requeueAfterMs: DAY,
+      windowError:
+        "Renewal windows not applied, renewing at 2026-07-31T00:00:00Z: " +
+        'spec.renewal.windows[1].timezone: unknown time zone "Mars/Olympus"',
+    });
+    expect(readinessStatus(cert, null, i.parsed?.cert, i.now).renewalTime).toBe("2026-07-31T00:00:00Z");
+    // Past the base time the trigger fires, and still carries the message for the Event.
+    const late = decideTrigger({ ...i, now: new Date("2026-07-31T00:00:00Z") }, undefined, s);
+    expect(late).toMatchObject({
+      kind: "issue",
+      reason: "Renewing",
+      windowError: expect.stringMatching(/Mars/),
+    });
+  });
+
+  it("records the WindowError Event once per certificate, issued certificate and problem", () => {
+    const recorder = new MemoryEventRecorder();
+    const report = windowErrorReporter(recorder);
+    const cert = aCertificate();
+    const first = new Date("2026-08-30T00:00:00Z");
+    const renewed = new Date("2026-11-28T00:00:00Z");
+    report("ns/web", cert, first, "A");
+    report("ns/web", cert, first, "A");
+    expect(recorder.events).toHaveLength(1);
+    expect(recorder.events[0]).toMatchObject({ type: "Warning", reason: "WindowError", message: "A" });
+    report("ns/web", cert, first, "B"); // a different problem
+    report("ns/web", cert, renewed, "B"); // the next certificate
+    report("ns/web", cert, renewed, "B");
+    expect(recorder.events.map((e) => e.message)).toEqual(["A", "B", "B"]);
+    report("ns/web", cert, renewed, undefined); // fixed …
+    report("ns/web", cert, renewed, "B"); // … and broken again
+    expect(recorder.events).toHaveLength(4);
   });
 });
 

@@ -7,9 +7,13 @@
  *   failed recently and spec unchanged ─▶ wait out the backoff (1h·2^(n-1), capped)
  *   a trigger fires ─▶ Issuing=True (reason, message) + Event "Issuing"
  *   nothing fires ─▶ wake up at the renewal time
+ *
+ * Renewal windows that cannot be applied (renewal.ts) are reported as a Warning Event
+ * "WindowError", once per Certificate, issued certificate and problem; renewal then goes ahead at
+ * the time computed without them.
  */
 import { CertificateReason, type Certificate, type CertificateRequest } from "@certkeeper/api";
-import type { Reconcile, Result } from "@certkeeper/kube";
+import type { EventRecorder, Reconcile, Result } from "@certkeeper/kube";
 import type { ParsedCSR } from "@certkeeper/pki";
 import type { Deps } from "../context.ts";
 import { getCondition, writeStatus, withCondition } from "../status.ts";
@@ -25,13 +29,15 @@ import {
 import { requestMatchesSpec } from "./match.ts";
 import { parseRequestCSR } from "./parsed.ts";
 import { evaluate, readinessChain, triggerChain, type PolicyInput } from "./policies.ts";
-import { renewalTime } from "./renewal.ts";
+import { formatTime, renewalSchedule } from "./renewal.ts";
 import { readinessStatus } from "./readiness.ts";
 
 export const TRIGGER_CONTROLLER = "certificates-trigger";
 
-export type TriggerDecision =
-  { kind: "issue"; reason: string; message: string } | { kind: "wait"; requeueAfterMs?: number };
+/** `windowError`: the message of a WindowError Event to record (see windowErrorReporter). */
+export type TriggerDecision = (
+  { kind: "issue"; reason: string; message: string } | { kind: "wait"; requeueAfterMs?: number }
+) & { windowError?: string };
 
 export interface BackoffSettings {
   minBackoffMs: number;
@@ -61,15 +67,49 @@ export function decideTrigger(
   nextRequest: { cr: CertificateRequest; csr: ParsedCSR | Error } | undefined,
   s: BackoffSettings,
 ): TriggerDecision {
-  const wait = backoffRemaining(input.certificate, nextRequest, input.now, s);
-  if (wait > 0) return { kind: "wait", requeueAfterMs: wait };
-  const hit = evaluate(triggerChain, input);
-  if (hit) return { kind: "issue", ...hit };
   const cert = input.parsed?.cert;
-  const at = cert ? renewalTime(cert.notBefore, cert.notAfter, input.certificate.spec) : undefined;
-  return at
-    ? { kind: "wait", requeueAfterMs: Math.max(0, at.getTime() - input.now.getTime()) }
+  const renewal = cert ? renewalSchedule(cert.notBefore, cert.notAfter, input.certificate.spec) : undefined;
+  const windowError = renewal?.windowError
+    ? {
+        windowError: `Renewal windows not applied, renewing at ${formatTime(renewal.at)}: ${renewal.windowError}`,
+      }
+    : {};
+  const wait = backoffRemaining(input.certificate, nextRequest, input.now, s);
+  if (wait > 0) return { kind: "wait", requeueAfterMs: wait, ...windowError };
+  const hit = evaluate(triggerChain, input);
+  if (hit) return { kind: "issue", ...hit, ...windowError };
+  return renewal
+    ? {
+        kind: "wait",
+        requeueAfterMs: Math.max(0, renewal.at.getTime() - input.now.getTime()),
+        ...windowError,
+      }
     : { kind: "wait" };
+}
+
+/** Called on every reconcile; `message` undefined (or no Certificate) means no problem now. */
+export type WindowErrorReport = (key: string, cert?: Certificate, notAfter?: Date, message?: string) => void;
+
+/**
+ * Records WindowError Events once per Certificate (UID), issued certificate (notAfter) and
+ * message. The trigger reconciles a Certificate on every change to it, its Secret and its
+ * requests; an Event each time would bury the others (the recorder's aggregation still PATCHes
+ * the Event's count on every repeat). Remembered in memory per work-queue key, so a restart or a
+ * move to another replica records it once more; a fixed spec clears the entry, so breaking it
+ * again is reported again.
+ */
+export function windowErrorReporter(recorder: EventRecorder): WindowErrorReport {
+  const reported = new Map<string, string>();
+  return (key, cert, notAfter, message) => {
+    if (!cert || !message) {
+      reported.delete(key);
+      return;
+    }
+    const seen = `${cert.metadata.uid}|${notAfter?.getTime()}|${message}`;
+    if (reported.get(key) === seen) return;
+    reported.set(key, seen);
+    recorder.event(cert, "Warning", CertificateReason.WindowError, message);
+  };
 }
 
 /**
@@ -89,9 +129,13 @@ function announceExternalTrigger(deps: Deps, cert: Certificate): void {
 }
 
 export function triggerReconciler(deps: Deps): Reconcile {
+  const reportWindowError = windowErrorReporter(deps.recorder);
   return async (key): Promise<Result> => {
     const cert = getCertificate(deps, key);
-    if (!cert) return;
+    if (!cert) {
+      reportWindowError(key);
+      return;
+    }
     if (isIssuing(cert)) {
       announceExternalTrigger(deps, cert);
       return;
@@ -101,6 +145,7 @@ export function triggerReconciler(deps: Deps): Reconcile {
     const input = await gatherPolicyInput(deps, cert);
     const next = requestForRevision(deps, cert, nextRevision(cert));
     const decision = decideTrigger(input, next && { cr: next, csr: parseRequestCSR(next) }, deps.settings);
+    reportWindowError(key, cert, input.parsed?.cert?.notAfter, decision.windowError);
     if (decision.kind === "wait") {
       return decision.requeueAfterMs !== undefined
         ? { requeueAfter: decision.requeueAfterMs + 1000 }

@@ -2,7 +2,7 @@
  * Small object builders for Certificate-side tests: `aCertificate(withDNSNames("a"))`,
  * `aSecret(withKeyAndCert(k, pem))`, plus real key material made with @certkeeper/pki.
  */
-import { Annotations, type Certificate, type CertificateRequest } from "@certkeeper/api";
+import { Annotations, type Certificate, type CertificateRequest, type RenewalWindow } from "@certkeeper/api";
 import type { Secret } from "@certkeeper/kube";
 import {
   buildCSR,
@@ -57,6 +57,10 @@ export const withRenewBefore =
   (d: string): Mod<Certificate> =>
   (c) =>
     void (c.spec.renewBefore = d);
+export const withRenewalWindows =
+  (...windows: RenewalWindow[]): Mod<Certificate> =>
+  (c) =>
+    void (c.spec.renewal = { ...c.spec.renewal, windows });
 export const withKeyAlgorithm =
   (algorithm: "RSA" | "ECDSA" | "Ed25519", size?: number): Mod<Certificate> =>
   (c) =>

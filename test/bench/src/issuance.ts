@@ -8,16 +8,18 @@
  * controller's peak RSS (VmHWM). Flags: --count 500 --workers 25 --out bench-results/issuance.json
  */
 import { spawn } from "node:child_process";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { CoreV1Api } from "@kubernetes/client-node";
 import { Resources, type Certificate } from "@certkeeper/api";
 import { parseFlags } from "@certkeeper/config";
 import { CoreResources, Informer, KubeClient, type Secret } from "@certkeeper/kube";
 import { silentLogger } from "@certkeeper/logging";
 import { buildCSR, encodePrivateKey, generatePrivateKey, signCertificate } from "@certkeeper/pki";
-import { startControlPlane, startNats, waitFor } from "@certkeeper/testing";
+import { startControlPlane, startNats, waitFor, type ControlPlane } from "@certkeeper/testing";
 import { applyCrds } from "../../../scripts/lib/crds.ts";
+import { renderChart } from "../../chart/src/helm.ts";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 const NS = "bench";
@@ -52,6 +54,91 @@ function diff(a: Record<string, number>, b: Record<string, number>): Record<stri
     if (d) out[k] = d;
   }
   return out;
+}
+
+/**
+ * CPU seconds (user + system) used so far by each process below this one, keyed by its executable
+ * name (kube-apiserver, etcd, nats-server, node for the controller), plus this benchmark itself.
+ */
+async function cpuByProcess(controllerPid: number): Promise<Record<string, number>> {
+  const tick = 100; // USER_HZ on Linux
+  const procs = new Map<number, { ppid: number; comm: string; cpu: number }>();
+  for (const d of await readdir("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    const stat = await readFile(`/proc/${d}/stat`, "utf8").catch(() => "");
+    const m = /^\d+ \((.*)\) \S (\d+)((?: \S+){9}) (\d+) (\d+)/.exec(stat);
+    if (!m) continue;
+    procs.set(Number(d), { ppid: Number(m[2]), comm: m[1]!, cpu: (Number(m[4]) + Number(m[5])) / tick });
+  }
+  const below = (pid: number): boolean => {
+    for (let p = procs.get(pid)?.ppid; p; p = procs.get(p)?.ppid) if (p === process.pid) return true;
+    return false;
+  };
+  const out: Record<string, number> = {};
+  for (const [pid, p] of procs) {
+    if (!below(pid)) continue;
+    const name = pid === controllerPid ? "controller" : p.comm;
+    out[name] = (out[name] ?? 0) + p.cpu;
+  }
+  const self = process.cpuUsage();
+  out.benchmark = (self.user + self.system) / 1e6;
+  return out;
+}
+
+/** `kubectl get --raw /debug/pprof/profile` into `file` (read it with `go tool pprof`). */
+function profileApiServer(kubeconfig: string, file: string, seconds: number): Promise<void> {
+  return new Promise((resolvePromise, reject) => {
+    const p = spawn(
+      "sh",
+      [
+        "-c",
+        'kubectl --kubeconfig "$1" get --raw "/debug/pprof/profile?seconds=$2" > "$3"',
+        "sh",
+        kubeconfig,
+        String(seconds),
+        file,
+      ],
+      { stdio: ["ignore", "ignore", "inherit"] },
+    );
+    p.once("error", reject);
+    p.once("exit", (code) => (code === 0 ? resolvePromise() : reject(new Error(`kubectl exited ${code}`))));
+  });
+}
+
+/**
+ * The controller as it runs in a cluster: its ServiceAccount (token via TokenRequest) bound to the
+ * chart's own controller RBAC, rendered by `helm template` and applied with kubectl. (The admin
+ * client certificate would make the API server verify a client certificate on every request and
+ * skip RBAC, neither of which a deployed controller costs it.)
+ */
+async function controllerIdentity(cp: ControlPlane, namespace: string): Promise<string> {
+  const docs = (await renderChart({}, { namespace })).filter(
+    (d) =>
+      ["ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"].includes(d.kind) &&
+      (d.metadata as { labels?: Record<string, string> }).labels?.["app.kubernetes.io/component"] ===
+        "controller",
+  );
+  const manifest = join(cp.workDir, "controller-rbac.json");
+  await writeFile(manifest, JSON.stringify({ apiVersion: "v1", kind: "List", items: docs }));
+  await new Promise<void>((ok, fail) => {
+    const p = spawn("kubectl", ["--kubeconfig", cp.kubeconfigPath, "apply", "-f", manifest], {
+      stdio: ["ignore", "ignore", "inherit"],
+    });
+    p.once("error", fail);
+    p.once("exit", (code) => (code === 0 ? ok() : fail(new Error(`kubectl apply exited ${code}`))));
+  });
+  const sa = docs.find((d) => d.kind === "ServiceAccount")!.metadata.name;
+  const core = cp.kubeConfig().makeApiClient(CoreV1Api);
+  const res = await core.createNamespacedServiceAccountToken({
+    name: sa,
+    namespace,
+    body: {
+      apiVersion: "authentication.k8s.io/v1",
+      kind: "TokenRequest",
+      spec: { audiences: [], expirationSeconds: 7200 },
+    },
+  });
+  return (await cp.tokenIdentity(sa, res.status!.token!)).kubeconfigPath;
 }
 
 const pct = (sorted: number[], p: number) =>
@@ -110,7 +197,7 @@ export async function run(argv: string[]): Promise<void> {
         "tsx",
         join(ROOT, "services/controller/src/main.ts"),
         "--kubeconfig",
-        cp.kubeconfigPath,
+        await controllerIdentity(cp, "cert-manager"),
         "--nats-url",
         nats.url,
         "--concurrent-workers",
@@ -164,7 +251,12 @@ export async function run(argv: string[]): Promise<void> {
     await watcher.waitForSync();
 
     const before = await requestTotals(client);
+    const cpuBefore = await cpuByProcess(controller.pid);
     const createdAt = new Map<string, number>();
+    // --apiserver-profile FILE: a CPU profile of kube-apiserver (its /debug/pprof) over the run.
+    const apiserverProfile = flags["apiserver-profile"]
+      ? profileApiServer(cp.kubeconfigPath, flags["apiserver-profile"], 8)
+      : undefined;
     const t0 = performance.now();
     const names = Array.from({ length: count }, (_, i) => `bench-${i}`);
     const creator = new KubeClient(cp.kubeConfig());
@@ -193,6 +285,8 @@ export async function run(argv: string[]): Promise<void> {
       intervalMs: 50,
     });
     const tDone = performance.now();
+    const cpuAfter = await cpuByProcess(controller.pid);
+    await apiserverProfile;
     // Let the controller finish its follow-up writes (next-key Secret deletion, history pruning).
     await new Promise((r) => setTimeout(r, 3000));
     const after = await requestTotals(client);
@@ -203,7 +297,9 @@ export async function run(argv: string[]): Promise<void> {
 
     const d = diff(before, after);
     const benchCreates = count; // the benchmark's own POSTs of Certificates
-    const writes = (d.POST ?? 0) + (d.PUT ?? 0) + (d.PATCH ?? 0) + (d.DELETE ?? 0) - benchCreates;
+    // Server-side apply is counted by the API server under its own verb, APPLY.
+    const writes =
+      (d.POST ?? 0) + (d.PUT ?? 0) + (d.PATCH ?? 0) + (d.APPLY ?? 0) + (d.DELETE ?? 0) - benchCreates;
     const eventWrites = (d["POST events"] ?? 0) + (d["PATCH events"] ?? 0);
     const total =
       Object.entries(d)
@@ -229,6 +325,13 @@ export async function run(argv: string[]): Promise<void> {
       apiWritesPerCertificate: Number((writes / count).toFixed(2)),
       apiWritesPerCertificateExcludingEvents: Number(((writes - eventWrites) / count).toFixed(2)),
       controllerPeakRssMiB: Number(peakRssMiB.toFixed(1)),
+      // CPU seconds each process used between the first create and the last Ready.
+      cpuSecondsDuringRun: Object.fromEntries(
+        Object.entries(cpuAfter)
+          .map(([k, v]) => [k, Number((v - (cpuBefore[k] ?? 0)).toFixed(2))] as const)
+          .filter(([, v]) => v > 0)
+          .sort((a, b) => b[1] - a[1]),
+      ),
       requestsByVerbAndResource: Object.fromEntries(
         Object.entries(d)
           .filter(([k]) => k.includes(" "))

@@ -24,8 +24,8 @@ import { acmeSettingsFromConfig, buildAcme, type Acme } from "./acme/index.ts";
 import { allInformers, buildCaches } from "./caches.ts";
 import { certificateControllers } from "./certificates/index.ts";
 import { approverController } from "./certificaterequests/approver.ts";
-import { caRequestController } from "./certificaterequests/ca.ts";
-import { selfSignedRequestController } from "./certificaterequests/selfsigned.ts";
+import { caRequestController, caSigner } from "./certificaterequests/ca.ts";
+import { selfSignedRequestController, selfSignedSigner } from "./certificaterequests/selfsigned.ts";
 import type { ControllerConfig } from "./config.ts";
 import type { Deps } from "./context.ts";
 import { clusterIssuerController, issuerController } from "./issuers/controller.ts";
@@ -103,7 +103,9 @@ export function buildController(opts: ControllerAppOptions): ControllerApp {
         });
   const registrations: ControllerRegistration[] = [
     ...certificateControllers(deps),
-    ...(config.disableAutoApproval ? [] : [approverController(deps)]),
+    ...(config.disableAutoApproval
+      ? []
+      : [approverController(deps, { signers: { selfSigned: selfSignedSigner, ca: caSigner } })]),
     selfSignedRequestController(deps),
     caRequestController(deps),
     issuerController(deps),

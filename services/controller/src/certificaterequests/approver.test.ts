@@ -3,7 +3,14 @@ import { objectKey } from "@certkeeper/kube";
 import { describe, expect, it } from "vitest";
 import {
   aCertificateRequest,
+  aLeafRequest,
+  anIssuer,
+  aTLSSecret,
   approved,
+  withCSR,
+  withPrivateKeySecret,
+  withReady,
+  withSelfSigned,
   denied,
   fakeDeps,
   reconcileContext,
@@ -11,6 +18,7 @@ import {
   withIssuer,
 } from "../testing/builders.ts";
 import { approvalStatus, approverController } from "./approver.ts";
+import { selfSignedSigner } from "./selfsigned.ts";
 
 const NOW = new Date("2025-06-01T00:00:00Z");
 
@@ -82,5 +90,43 @@ describe("approver reconcile", () => {
     expect(published).toEqual([
       expect.objectContaining({ kind: "certificaterequest", event: "approved", name: "web-1" }),
     ]);
+  });
+});
+
+describe("approver with in-process signers", () => {
+  async function world(issuerReady: boolean) {
+    const f = fakeDeps();
+    const leaf = await aLeafRequest({ commonName: "web" });
+    const cr = aCertificateRequest(withCSR(leaf.csrPEM), withPrivateKeySecret("web-key"));
+    f.deps.caches.certificateRequests.observe(cr);
+    f.deps.caches.issuers.observe(
+      issuerReady ? anIssuer(withSelfSigned(), withReady()) : anIssuer(withSelfSigned()),
+    );
+    f.deps.caches.secrets.full.observe(aTLSSecret("ns", "web-key", { "tls.key": leaf.keyPEM }));
+    const ctl = approverController(f.deps, { signers: { selfSigned: selfSignedSigner } });
+    await ctl.reconcile(objectKey(cr), reconcileContext(objectKey(cr)));
+    return f;
+  }
+
+  it("approves and signs in one status write, reporting both steps in order", async () => {
+    const { writes, recorder, published } = await world(true);
+    expect(writes).toHaveLength(1);
+    const status = (writes[0] as CertificateRequest).status!;
+    expect(status.conditions?.map((c) => `${c.type}=${c.status}/${c.reason}`)).toEqual([
+      "Approved=True/cert-manager.io",
+      "Ready=True/Issued",
+    ]);
+    expect(status.certificate).toBeTruthy();
+    expect(recorder.events.map((e) => e.reason)).toEqual(["cert-manager.io", "CertificateIssued"]);
+    expect(published.map((p) => p.event)).toEqual(["approved", "signed"]);
+  });
+
+  it("only approves when the issuer is not Ready: the request controller reports Pending", async () => {
+    const { writes, published } = await world(false);
+    expect(writes).toHaveLength(1);
+    const status = (writes[0] as CertificateRequest).status!;
+    expect(status.conditions?.map((c) => c.type)).toEqual(["Approved"]);
+    expect(status.certificate).toBeUndefined();
+    expect(published.map((p) => p.event)).toEqual(["approved"]);
   });
 });

@@ -43,6 +43,20 @@ export function requestForRevision(
 }
 
 /** Next-private-key Secrets owned by this Certificate (full cache: they carry the fao label). */
+const NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789";
+
+/**
+ * A name for the next-private-key Secret as the API server would generate it from
+ * `generateName: <certificate>-` (base cut to 58 characters, five random characters). The
+ * trigger records it with Issuing=True, in the same status write, and the key manager creates
+ * the Secret under it; cert-manager writes the generated name in a second status update.
+ */
+export function newNextKeySecretName(cert: Certificate, random: () => number = Math.random): string {
+  let suffix = "";
+  for (let i = 0; i < 5; i++) suffix += NAME_ALPHABET[Math.floor(random() * NAME_ALPHABET.length)];
+  return `${cert.metadata.name}-`.slice(0, 58) + suffix;
+}
+
 export function nextKeySecrets(deps: Deps, cert: Certificate): Secret[] {
   const uid = cert.metadata.uid!;
   return (deps.caches.secrets.full.byIndex(Index.ownerUID, uid) as Secret[]).filter(

@@ -3,7 +3,9 @@
  *
  *   Issuing≠True            ─▶ delete owned next-key Secrets; clear status.nextPrivateKeySecretName
  *   Issuing=True, none      ─▶ create one (rotationPolicy Always: fresh key; Never: reuse the
- *                              current key when it matches spec) and record its name in status
+ *                              current key when it matches spec) under the name the trigger
+ *                              recorded with Issuing=True; without one (or when that name is
+ *                              taken) under a generated name, recorded in status afterwards
  *   Issuing=True, several   ─▶ delete them all (a fresh one follows)
  *   Issuing=True, one       ─▶ keep it if its name is the recorded one and its key decodes and
  *                              matches spec; otherwise delete it
@@ -11,6 +13,7 @@
 import { Labels, Resources, type Certificate } from "@certkeeper/api";
 import {
   CoreResources,
+  isAlreadyExists,
   isNotFound,
   TerminalError,
   type Reconcile,
@@ -28,7 +31,7 @@ export const KEY_MANAGER_CONTROLLER = "certificates-key-manager";
 export type KeyDecision =
   | { kind: "none" }
   | { kind: "cleanup"; delete: Secret[]; clearStatus: boolean }
-  | { kind: "create" }
+  | { kind: "create"; name?: string }
   | { kind: "record"; name: string }
   | { kind: "delete"; delete: Secret[]; violations?: string[] };
 
@@ -40,7 +43,7 @@ export function decideKeys(cert: Certificate, existing: Secret[]): KeyDecision {
       ? { kind: "cleanup", delete: existing, clearStatus: recorded !== undefined }
       : { kind: "none" };
   }
-  if (existing.length === 0) return { kind: "create" };
+  if (existing.length === 0) return recorded ? { kind: "create", name: recorded } : { kind: "create" };
   if (existing.length > 1) return { kind: "delete", delete: existing };
   const only = existing[0]!;
   const parsed = parseSecret(only);
@@ -150,7 +153,7 @@ export function keyManagerReconciler(deps: Deps): Reconcile {
           apiVersion: "v1",
           kind: "Secret",
           metadata: {
-            generateName: `${cert.metadata.name}-`,
+            ...(decision.name ? { name: decision.name } : { generateName: `${cert.metadata.name}-` }),
             namespace: cert.metadata.namespace,
             labels: { [Labels.NextPrivateKey]: "true", [Labels.ControllerFAO]: "true" },
             ownerReferences: [
@@ -166,12 +169,26 @@ export function keyManagerReconciler(deps: Deps): Reconcile {
           },
           data: { "tls.key": Buffer.from(encodePrivateKey(privateKey, "PKCS8")).toString("base64") },
         };
-        const created = await deps.client.create<Secret>(CoreResources.secrets, secret);
+        let created: Secret;
+        try {
+          created = await deps.client.create<Secret>(CoreResources.secrets, secret);
+        } catch (err) {
+          // The recorded name belongs to a Secret that is not ours (or not yet gone): generate one.
+          if (!decision.name || !isAlreadyExists(err)) throw err;
+          const { name: _taken, ...metadata } = secret.metadata;
+          created = await deps.client.create<Secret>(CoreResources.secrets, {
+            ...secret,
+            metadata: { ...metadata, generateName: `${cert.metadata.name}-` },
+          });
+        }
         deps.caches.secrets.full.observe(created);
-        const written = await writeStatus(deps.client, deps.caches.certificates, "Certificate", cert, {
-          ...cert.status,
-          nextPrivateKeySecretName: created.metadata.name,
-        });
+        const written =
+          created.metadata.name === cert.status?.nextPrivateKeySecretName
+            ? cert
+            : await writeStatus(deps.client, deps.caches.certificates, "Certificate", cert, {
+                ...cert.status,
+                nextPrivateKeySecretName: created.metadata.name,
+              });
         deps.recorder.event(
           written,
           "Normal",

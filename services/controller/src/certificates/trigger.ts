@@ -18,6 +18,7 @@ import type { ParsedCSR } from "@certkeeper/pki";
 import type { Deps } from "../context.ts";
 import { getCondition, writeStatus, withCondition } from "../status.ts";
 import {
+  newNextKeySecretName,
   DUPLICATE_SECRET_RECHECK_MS,
   gatherPolicyInput,
   getCertificate,
@@ -158,6 +159,8 @@ export function triggerReconciler(deps: Deps): Reconcile {
     const ready = readinessStatus(cert, evaluate(readinessChain, input), input.parsed?.cert, now);
     const status = {
       ...ready,
+      // The key manager creates the next-key Secret under this name (one status write fewer).
+      nextPrivateKeySecretName: cert.status?.nextPrivateKeySecretName ?? newNextKeySecretName(cert),
       conditions: withCondition(
         ready.conditions,
         {

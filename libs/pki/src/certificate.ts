@@ -4,6 +4,7 @@ import { CertificateDecodeError, ChainError, PKIError } from "./errors.ts";
 import { decodeExtensions, readExtensions, type DecodedExtensions } from "./extensions.ts";
 import { signatureAlgorithmName, spkiDER, verifySignature } from "./keys.ts";
 import { parseName, type ParsedName } from "./names.ts";
+import { BytesMemo } from "./memo.ts";
 import { asText, decodePEM, encodePEM } from "./pem.ts";
 import { decodeSPKI } from "./spki.ts";
 import { CERT_SIGN_BIT } from "./usages.ts";
@@ -42,7 +43,18 @@ export function parseCertificate(input: string | Uint8Array): ParsedCertificate 
   return parseCertificateDER(Buffer.from(input));
 }
 
+/** Decoded certificates by DER; results are frozen, as they are shared. */
+const parsedCertificates = new BytesMemo<ParsedCertificate>(4096);
+
 function parseCertificateDER(bytes: Buffer): ParsedCertificate {
+  const memoKey = BytesMemo.key(bytes);
+  return (
+    parsedCertificates.get(memoKey) ??
+    parsedCertificates.set(memoKey, Object.freeze(parseCertificateDERUncached(bytes)))
+  );
+}
+
+function parseCertificateDERUncached(bytes: Buffer): ParsedCertificate {
   try {
     const [tbsNode, algId, sig] = der.children(der.expect(der.readAll(bytes), 0x30, "Certificate"));
     const fields = der.children(der.expect(tbsNode, 0x30, "TBSCertificate"));
@@ -123,7 +135,26 @@ export function isIssuedBy(child: ParsedCertificate, parent: ParsedCertificate):
   if (!child.issuer.der.equals(parent.subject.der)) return false;
   if (parent.version === 3 && !parent.isCA) return false;
   if (parent.hasKeyUsage && (parent.keyUsageMask & CERT_SIGN_BIT) === 0) return false;
-  return verifySignature(child.signatureAlgorithmOID, parent.publicKey, child.tbs, child.signature);
+  // Chain building asks the same question more than once (and of the same CA every issuance).
+  const memoKey = `${child.fingerprintSHA256}<${parent.fingerprintSHA256}`;
+  const known = verifiedIssuance.get(memoKey);
+  if (known !== undefined) return known;
+  return verifiedIssuance.set(
+    memoKey,
+    verifySignature(child.signatureAlgorithmOID, parent.publicKey, child.tbs, child.signature),
+  );
+}
+
+/** Signature checks by (child, parent) fingerprints. */
+const verifiedIssuance = new BytesMemo<boolean>(4096);
+
+/**
+ * Records that `childDER` carries a valid signature of `parent`'s key: for a certificate signed
+ * here with a key checked against `parent`, so building its chain needs no signature check.
+ */
+export function rememberSignedBy(childDER: Buffer, parent: ParsedCertificate): void {
+  const child = createHash("sha256").update(childDER).digest("hex");
+  verifiedIssuance.set(`${child}<${parent.fingerprintSHA256}`, true);
 }
 
 export const isSelfSigned = (cert: ParsedCertificate): boolean => isIssuedBy(cert, cert);

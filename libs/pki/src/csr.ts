@@ -20,6 +20,7 @@ import {
 } from "./keys.ts";
 import { isEmptyName, parseName, subjectDER, type ParsedName } from "./names.ts";
 import { encodeNameConstraints, encodeSANs } from "./sans.ts";
+import { BytesMemo } from "./memo.ts";
 import { asText, decodePEM, encodePEM } from "./pem.ts";
 import { decodeSPKI } from "./spki.ts";
 import type { CertificateSpecLike } from "./spec.ts";
@@ -72,10 +73,10 @@ export function buildCSR(spec: CertificateSpecLike, key: KeyObject, opts: BuildC
     exts.length > 0 ? [der.seq(der.oid(OID_EXTENSION_REQUEST), der.set(der.seq(...exts)))] : ([] as Buffer[]);
   const info = der.seq(der.int(0), subject, spkiDER(key), der.tlv(0xa0, ...attributes));
   const signature = signWith(sigAlg, key, info);
-  return encodePEM(
-    "CERTIFICATE REQUEST",
-    der.seq(info, signatureAlgorithmIdentifier(sigAlg), der.bitString(signature)),
-  );
+  const csrDER = der.seq(info, signatureAlgorithmIdentifier(sigAlg), der.bitString(signature));
+  // Signed just now with `key`: whoever parses it next (request manager, signer) needs no verify.
+  parsedCSRs.set(BytesMemo.key(csrDER), Object.freeze(parseCSRDER(csrDER, true)));
+  return encodePEM("CERTIFICATE REQUEST", csrDER);
 }
 
 export interface ParsedCSR extends DecodedExtensions {
@@ -101,6 +102,15 @@ export function parseCSR(input: string | Uint8Array): ParsedCSR {
   } else {
     bytes = Buffer.from(input);
   }
+  const memoKey = BytesMemo.key(bytes);
+  return parsedCSRs.get(memoKey) ?? parsedCSRs.set(memoKey, Object.freeze(parseCSRDER(bytes)));
+}
+
+/** Decoded CSRs (signature checked once) by DER; results are frozen, as they are shared. */
+const parsedCSRs = new BytesMemo<ParsedCSR>(2048);
+
+/** `signedHere`: the signature was made by this process with the CSR's own key. */
+function parseCSRDER(bytes: Buffer, signedHere = false): ParsedCSR {
   try {
     const root = der.readAll(bytes);
     const [info, algId, sig] = der.children(der.expect(root, 0x30, "CertificationRequest"));
@@ -122,7 +132,8 @@ export function parseCSR(input: string | Uint8Array): ParsedCSR {
       publicKeyAlgorithm: key.algorithm,
       publicKeySize: key.size,
       signatureAlgorithm: signatureAlgorithmName(sigOid),
-      signatureValid: verifySignature(sigOid, spki, der.raw(info!), der.readBitString(sig!).bytes),
+      signatureValid:
+        signedHere || verifySignature(sigOid, spki, der.raw(info!), der.readBitString(sig!).bytes),
       extensions,
       ...decodeExtensions(extensions),
     };

@@ -9,7 +9,8 @@ import {
 import { promisify } from "node:util";
 import * as der from "./der.ts";
 import { KeyMismatchError, KeySpecError, PrivateKeyDecodeError } from "./errors.ts";
-import { asText, decodePEM } from "./pem.ts";
+import { BytesMemo } from "./memo.ts";
+import { asText, decodePEM, encodePEM } from "./pem.ts";
 import { decodeSPKI, spkiFromJWK } from "./spki.ts";
 import type { KeyAlgorithm, KeyEncoding, PrivateKeySpecLike, SignatureAlgorithmName } from "./spec.ts";
 
@@ -85,11 +86,22 @@ function describeUncached(key: KeyObject): Readonly<{ algorithm: KeyAlgorithm; s
  */
 export function encodePrivateKey(key: PrivateKey, encoding: KeyEncoding = "PKCS1"): string {
   const { algorithm } = describeKey(key);
-  if (encoding === "PKCS8" || algorithm === "Ed25519")
-    return key.export({ type: "pkcs8", format: "pem" }).toString();
-  if (encoding !== "PKCS1") throw new KeySpecError(`unsupported private key encoding "${String(encoding)}"`);
-  return key.export({ type: algorithm === "RSA" ? "pkcs1" : "sec1", format: "pem" }).toString();
+  let type: "pkcs8" | "pkcs1" | "sec1";
+  if (encoding === "PKCS8" || algorithm === "Ed25519") type = "pkcs8";
+  else if (encoding !== "PKCS1")
+    throw new KeySpecError(`unsupported private key encoding "${String(encoding)}"`);
+  else type = algorithm === "RSA" ? "pkcs1" : "sec1";
+  const der = key.export({ type, format: "der" });
+  const label = PEM_LABEL[type];
+  // What we encode is what we will read back (the next-key Secret, tls.key): remember the pair.
+  parsedKeys.set(BytesMemo.key(der, label), key);
+  return encodePEM(label, der);
 }
+
+const PEM_LABEL = { pkcs8: "PRIVATE KEY", pkcs1: "RSA PRIVATE KEY", sec1: "EC PRIVATE KEY" } as const;
+
+/** Decoded private keys by PEM type and DER (see BytesMemo). */
+const parsedKeys = new BytesMemo<KeyObject>(4096);
 
 const KEY_LABELS = new Set(["PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY"]);
 
@@ -100,6 +112,9 @@ export function parsePrivateKey(pem: string | Uint8Array): PrivateKey {
   if (!KEY_LABELS.has(block.type)) {
     throw new PrivateKeyDecodeError(`unknown private key PEM block type "${block.type}"`);
   }
+  const memoKey = BytesMemo.key(block.der, block.type);
+  const known = parsedKeys.get(memoKey);
+  if (known) return known;
   let key: KeyObject;
   try {
     const type = block.type === "PRIVATE KEY" ? "pkcs8" : block.type === "RSA PRIVATE KEY" ? "pkcs1" : "sec1";
@@ -112,7 +127,7 @@ export function parsePrivateKey(pem: string | Uint8Array): PrivateKey {
   } catch (err) {
     throw new PrivateKeyDecodeError((err as Error).message, { cause: err });
   }
-  return key;
+  return parsedKeys.set(memoKey, key);
 }
 
 /** DER bytes of the first PEM block of tls.key, i.e. the Secret's `key.der` (same encoding as tls.key). */
@@ -216,18 +231,16 @@ export function signWith(name: SignatureAlgorithmName, key: KeyObject, data: Buf
   return sign(BY_NAME.get(name)!.hash, data, key);
 }
 
-/** Issuer keys verify many signatures: keep a few decoded. */
-const publicKeyCache = new Map<string, KeyObject>();
+/** Issuer keys verify many signatures, CSR keys a few each: keep them decoded. */
+const publicKeys = new BytesMemo<KeyObject>(1024);
 
 function publicKeyFromSPKI(spki: Buffer): KeyObject | undefined {
-  const cacheKey = spki.toString("base64");
-  let pub = publicKeyCache.get(cacheKey);
+  const memoKey = BytesMemo.key(spki);
+  let pub = publicKeys.get(memoKey);
   if (!pub) {
     const { jwk } = decodeSPKI(spki);
     if (!jwk) return undefined;
-    pub = createPublicKey({ key: jwk, format: "jwk" });
-    if (publicKeyCache.size >= 64) publicKeyCache.delete(publicKeyCache.keys().next().value!);
-    publicKeyCache.set(cacheKey, pub);
+    pub = publicKeys.set(memoKey, createPublicKey({ key: jwk, format: "jwk" }));
   }
   return pub;
 }

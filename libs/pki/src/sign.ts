@@ -1,5 +1,5 @@
 import { createHash, randomBytes, type KeyObject } from "node:crypto";
-import { parseCertificate, type ParsedCertificate } from "./certificate.ts";
+import { parseCertificate, rememberSignedBy, type ParsedCertificate } from "./certificate.ts";
 import { parseCSR, type ParsedCSR } from "./csr.ts";
 import * as der from "./der.ts";
 import { CSRError, SigningError } from "./errors.ts";
@@ -153,8 +153,8 @@ export function signCertificate(opts: SignCertificateOptions): string {
     der.explicit(3, der.seq(...exts)),
   );
   const signature = signWith(sigAlg, issuerKey, tbs);
-  return encodePEM(
-    "CERTIFICATE",
-    der.seq(tbs, signatureAlgorithmIdentifier(sigAlg), der.bitString(signature)),
-  );
+  const certDER = der.seq(tbs, signatureAlgorithmIdentifier(sigAlg), der.bitString(signature));
+  // The issuer's key was checked against its certificate above.
+  if (issuer) rememberSignedBy(certDER, issuer);
+  return encodePEM("CERTIFICATE", certDER);
 }

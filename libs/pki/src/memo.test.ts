@@ -1,0 +1,66 @@
+import { describe, expect, it } from "vitest";
+import { parseCertificate } from "./certificate.ts";
+import { buildCSR, parseCSR } from "./csr.ts";
+import { encodePrivateKey, generatePrivateKey, parsePrivateKey } from "./keys.ts";
+import { BytesMemo } from "./memo.ts";
+import { signCertificate } from "./sign.ts";
+
+describe("BytesMemo", () => {
+  it("evicts the least recently used entry beyond its bound", () => {
+    const m = new BytesMemo<number>(2);
+    m.set("a", 1);
+    m.set("b", 2);
+    expect(m.get("a")).toBe(1); // a is now the most recent
+    m.set("c", 3);
+    expect(m.get("b")).toBeUndefined();
+    expect([m.get("a"), m.get("c"), m.size]).toEqual([1, 3, 2]);
+  });
+
+  it("keys the same bytes with different tags apart", () => {
+    const bytes = Buffer.from([1, 2, 3]);
+    expect(BytesMemo.key(bytes, "EC PRIVATE KEY")).not.toBe(BytesMemo.key(bytes, "PRIVATE KEY"));
+    expect(BytesMemo.key(bytes.subarray(1))).toBe(BytesMemo.key(Buffer.from([2, 3])));
+  });
+});
+
+describe("decoding each input once", () => {
+  it("a key encoded here parses back to the same KeyObject, in any encoding", async () => {
+    const key = await generatePrivateKey({ algorithm: "ECDSA", size: 256 });
+    expect(parsePrivateKey(encodePrivateKey(key, "PKCS8"))).toBe(key);
+    expect(parsePrivateKey(encodePrivateKey(key, "PKCS1"))).toBe(key);
+  });
+
+  it("a key from elsewhere is decoded once, and a broken one still fails every time", async () => {
+    const pem = (await generatePrivateKey({ algorithm: "Ed25519" }))
+      .export({ type: "pkcs8", format: "pem" })
+      .toString();
+    expect(parsePrivateKey(pem)).toBe(parsePrivateKey(pem));
+    const der = Buffer.from(pem.split("\n").slice(1, -2).join(""), "base64");
+    const broken = `-----BEGIN PRIVATE KEY-----\n${der.subarray(0, 20).toString("base64")}\n-----END PRIVATE KEY-----\n`;
+    expect(() => parsePrivateKey(broken)).toThrow();
+    expect(() => parsePrivateKey(broken)).toThrow();
+  });
+
+  it("CSRs and certificates are shared, frozen results", async () => {
+    const key = await generatePrivateKey({ algorithm: "ECDSA", size: 256 });
+    const csr = buildCSR({ commonName: "memo", dnsNames: ["memo.example"] }, key);
+    expect(parseCSR(csr)).toBe(parseCSR(csr));
+    expect(Object.isFrozen(parseCSR(csr))).toBe(true);
+    expect(parseCSR(csr).signatureValid).toBe(true);
+    const pem = signCertificate({ csr, issuerKey: key, duration: 3600_000 });
+    expect(parseCertificate(pem)).toBe(parseCertificate(pem));
+    expect(Object.isFrozen(parseCertificate(pem))).toBe(true);
+  });
+
+  it("a CSR built here skips the signature check only for its exact bytes", async () => {
+    const key = await generatePrivateKey({ algorithm: "ECDSA", size: 256 });
+    const pem = buildCSR({ commonName: "trusted", dnsNames: ["a.example"] }, key);
+    const der = Buffer.from(pem.split("\n").slice(1, -2).join(""), "base64");
+    // Flip one byte inside the signed part (the dNSName), keeping the structure intact.
+    const at = der.indexOf(Buffer.from("a.example"));
+    const tampered = Buffer.from(der);
+    tampered[at] = "b".charCodeAt(0);
+    expect(parseCSR(der).signatureValid).toBe(true);
+    expect(parseCSR(tampered).signatureValid).toBe(false);
+  });
+});

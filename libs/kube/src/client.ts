@@ -6,7 +6,7 @@ import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { delimiter, join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
-import type { IncomingMessage } from "node:http";
+import type { Readable } from "node:stream";
 import { Transport, type RequestCounter, type TransportOptions, type Verb } from "./transport.ts";
 import { apiVersionOf, type KubeList, type KubeObject, type ResourceType } from "./types.ts";
 
@@ -269,7 +269,7 @@ export class KubeClient {
   }
 
   /** Opens a watch; the caller reads JSON lines from the returned body (see Informer). */
-  async watch(rt: ResourceType, opts: WatchOptions): Promise<IncomingMessage> {
+  async watch(rt: ResourceType, opts: WatchOptions): Promise<Readable> {
     return this.transport.stream({
       method: "GET",
       path: resourcePath(rt, opts.namespace),

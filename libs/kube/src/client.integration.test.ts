@@ -162,6 +162,20 @@ describe.skipIf(!controlPlaneBinariesPresent())("KubeClient (real API server)", 
     );
   });
 
+  it("keeps connections open across writes, including DELETEs with preconditions in the body", async () => {
+    const names = Array.from({ length: 40 }, (_, i) => `kept-${i}`);
+    for (const name of names)
+      await client.create(CoreResources.configMaps, { metadata: { namespace: ns, name } });
+    const before = client.counter.snapshot().connectionsOpened;
+    for (const name of names) {
+      const cm = await client.get<ConfigMap>(CoreResources.configMaps, ns, name);
+      await client.delete(CoreResources.configMaps, ns, name, { preconditions: { uid: cm.metadata.uid } });
+    }
+    // One request at a time: a connection already open serves all 80 (undici would close the
+    // connection after every DELETE with a body unless told otherwise).
+    expect(client.counter.snapshot().connectionsOpened - before).toBeLessThanOrEqual(1);
+  });
+
   it("throttles client-side when a rate limit is set", async () => {
     const slow = clientFor(cp.kubeConfig(), { rateLimit: { qps: 20, burst: 1 } });
     await Promise.all([1, 2, 3, 4].map(() => slow.list(CoreResources.configMaps, { namespace: ns })));

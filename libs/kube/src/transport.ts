@@ -9,8 +9,9 @@
  */
 import type { Readable } from "node:stream";
 import { createHash } from "node:crypto";
+import { createSecureContext } from "node:tls";
 import type { KubeConfig } from "@kubernetes/client-node";
-import { Pool, ProxyAgent, type Dispatcher } from "undici";
+import { buildConnector, Pool, ProxyAgent, type Dispatcher } from "undici";
 import { errorFromResponse, TransportError, type KubeApiError, type RequestInfo } from "./errors.ts";
 import { TokenBucket } from "./ratelimit.ts";
 import { systemClock, type Clock } from "./clock.ts";
@@ -29,15 +30,26 @@ export interface RequestCounts {
   byVerbResource: Record<string, number>;
   /** Time spent waiting in the client-side rate limiter. */
   throttledMs: number;
+  /** Connections (TCP + TLS handshakes) opened to the API server. */
+  connectionsOpened: number;
 }
 
 /** Counts every request the client sends (each retry is a request). */
 export class RequestCounter {
   private counts: RequestCounts = RequestCounter.empty();
   throttledMs = 0;
+  connectionsOpened = 0;
 
   private static empty(): RequestCounts {
-    return { total: 0, writes: 0, conflicts: 0, byVerb: {}, byVerbResource: {}, throttledMs: 0 };
+    return {
+      total: 0,
+      writes: 0,
+      conflicts: 0,
+      byVerb: {},
+      byVerbResource: {},
+      throttledMs: 0,
+      connectionsOpened: 0,
+    };
   }
 
   record(verb: Verb, resource: string): void {
@@ -60,12 +72,14 @@ export class RequestCounter {
       byVerb: { ...c.byVerb },
       byVerbResource: { ...c.byVerbResource },
       throttledMs: this.throttledMs,
+      connectionsOpened: this.connectionsOpened,
     };
   }
 
   reset(): void {
     this.counts = RequestCounter.empty();
     this.throttledMs = 0;
+    this.connectionsOpened = 0;
   }
 }
 
@@ -207,6 +221,9 @@ export class Transport {
         headersTimeout: timeoutMs,
         // A watch streams for minutes: its end is the server's timeoutSeconds or our abort.
         bodyTimeout: streaming ? 0 : timeoutMs,
+        // undici closes the connection after a body on a method that "expects" none; a DELETE
+        // with DeleteOptions (preconditions) is routine here and the API server reads it.
+        reset: false,
       });
       return res as unknown as Response;
     } catch (cause) {
@@ -280,14 +297,37 @@ export class Transport {
         dispatcher = new ProxyAgent({ uri: proxyUrl, requestTls: tls as never });
       } else {
         // Watches hold a connection each for good; everything else shares the rest, kept alive.
+        // One secure context for every connection: parsing the CA and client key per TLS
+        // handshake cost more CPU than the requests themselves under load.
+        const { ca, cert, key, pfx, passphrase, ...rest } = tls;
+        const secureContext = createSecureContext(
+          stripUndefined({ ca, cert, key, pfx, passphrase }) as never,
+        );
         dispatcher = new Pool(this.server, {
           connections: MAX_CONNECTIONS,
-          connect: { ...(tls as object), keepAlive: true, keepAliveInitialDelay: 30_000 },
+          // Go's server sends no keep-alive hint; undici's 4 s default closed connections between
+          // bursts and paid a TLS handshake to reopen them.
+          keepAliveTimeout: 60_000,
+          keepAliveMaxTimeout: 600_000,
+          connect: countingConnector(
+            buildConnector({ ...rest, secureContext, keepAlive: true, keepAliveInitialDelay: 30_000 }),
+            this.counter,
+          ),
         });
       }
     }
     return { dispatcher, headers, fingerprint, expires: this.clock.now().getTime() + AUTH_TTL_MS };
   }
+}
+
+function countingConnector(
+  connect: buildConnector.connector,
+  counter: RequestCounter,
+): buildConnector.connector {
+  return (options, callback) => {
+    counter.connectionsOpened++;
+    connect(options, callback);
+  };
 }
 
 /** Connections per API server: enough for every informer's watch plus concurrent requests. */

@@ -36,6 +36,11 @@ export interface InformerOptions<T extends KubeObject> {
   indexers?: Record<string, IndexFunc<T>>;
   /** Applied to every object before caching (after managedFields are stripped). */
   transform?: (obj: T) => T;
+  /**
+   * managedFields are dropped from cached objects, except the entries of this field manager
+   * (e.g. to learn which labels and annotations a server-side apply of ours set).
+   */
+  keepManagedFieldsOf?: string;
   /** Deep-freeze cached objects (default true) so a mutation of the cache fails loudly. */
   freeze?: boolean;
   /** LIST page size (default 500). */
@@ -331,8 +336,10 @@ export class Informer<T extends KubeObject> {
       obj = { ...obj, apiVersion: apiVersionOf(this.opts.resource), kind: this.opts.resource.kind };
     }
     if (obj.metadata?.managedFields) {
-      const { managedFields: _drop, ...metadata } = obj.metadata;
-      obj = { ...obj, metadata };
+      const { managedFields, ...metadata } = obj.metadata;
+      const mine = this.opts.keepManagedFieldsOf;
+      const kept = mine ? managedFields.filter((f) => f.manager === mine) : [];
+      obj = { ...obj, metadata: kept.length > 0 ? { ...metadata, managedFields: kept } : metadata };
     }
     if (this.opts.transform) obj = this.opts.transform(obj);
     return this.opts.freeze === false ? obj : deepFreeze(obj);

@@ -28,6 +28,8 @@ export interface SecretCacheOptions {
   /** Secondary indexes, built over both caches. */
   indexers?: Record<string, IndexFunc<KubeObject>>;
   resyncPeriodMs?: number;
+  /** Keep this field manager's managedFields entries on labelled (fully cached) Secrets. */
+  keepManagedFieldsOf?: string;
   clock?: Clock;
   log?: Logger;
 }
@@ -52,7 +54,11 @@ export class SecretCache {
       clock: opts.clock,
       log: opts.log,
     };
-    this.full = new Informer<Secret>({ ...common, labelSelector: `${FULL_CACHE_LABEL}=true` });
+    this.full = new Informer<Secret>({
+      ...common,
+      labelSelector: `${FULL_CACHE_LABEL}=true`,
+      keepManagedFieldsOf: opts.keepManagedFieldsOf,
+    });
     this.metadata = new Informer<PartialObjectMetadata>({
       ...common,
       labelSelector: `${FULL_CACHE_LABEL}!=true`,

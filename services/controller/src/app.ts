@@ -24,6 +24,7 @@ import { acmeSettingsFromConfig, buildAcme, type Acme } from "./acme/index.ts";
 import { allInformers, buildCaches } from "./caches.ts";
 import { certificateControllers } from "./certificates/index.ts";
 import { approverController } from "./certificaterequests/approver.ts";
+import { ISSUING_FIELD_MANAGER } from "./caches.ts";
 import { caRequestController, caSigner } from "./certificaterequests/ca.ts";
 import { selfSignedRequestController, selfSignedSigner } from "./certificaterequests/selfsigned.ts";
 import type { ControllerConfig } from "./config.ts";
@@ -84,7 +85,7 @@ export function buildController(opts: ControllerAppOptions): ControllerApp {
       clusterResourceNamespace: config.clusterResourceNamespace,
       minBackoffMs: parseGoDuration(config.certificateRequestMinimumBackoffDuration),
       maxBackoffMs: parseGoDuration(config.certificateRequestMaximumBackoffDuration),
-      fieldManager: "cert-manager-certificates-issuing",
+      fieldManager: ISSUING_FIELD_MANAGER,
       enableCertificateOwnerRef: config.enableCertificateOwnerRef,
       autoApprove: !config.disableAutoApproval,
     },

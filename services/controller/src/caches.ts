@@ -21,6 +21,9 @@ import { Index, type Caches } from "./context.ts";
 
 const byUID = (o: KubeObject) => (o.metadata.uid ? [o.metadata.uid] : []);
 
+/** cert-manager's field manager for the issued Secret (server-side apply). */
+export const ISSUING_FIELD_MANAGER = "cert-manager-certificates-issuing";
+
 export function buildCaches(client: KubeClient, clock: Clock, log: Logger): Caches {
   const common = { client, clock, log };
   return {
@@ -62,6 +65,9 @@ export function buildCaches(client: KubeClient, clock: Clock, log: Logger): Cach
     }),
     secrets: new SecretCache({
       ...common,
+      // Which labels and annotations our apply set: a key dropped from secretTemplate is then
+      // seen as one to remove (cert-manager reads the same managedFields).
+      keepManagedFieldsOf: ISSUING_FIELD_MANAGER,
       indexers: {
         [Index.ownerUID]: indexByOwnerUID,
         [Index.certificateName]: (s) => {

@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Resources, type Certificate, type CertificateRequest } from "@certkeeper/api";
+import { Annotations, Resources, type Certificate, type CertificateRequest } from "@certkeeper/api";
 import { CoreResources, type KubeObject, type Secret } from "@certkeeper/kube";
 import { waitFor } from "@certkeeper/testing";
 import type { ControllerApp } from "../../../services/controller/src/app.ts";
@@ -156,6 +156,33 @@ describe("Secret metadata reconciled in place", () => {
       { timeoutMs: 15_000, intervalMs: 100 },
     );
     expect(s.metadata.annotations?.["example.com/owner"]).toBe("x");
+    // Dropping a label and the annotation from the template removes them from the Secret; a
+    // label someone else put on the Secret stays.
+    await world.client.patch(
+      CoreResources.secrets,
+      NS,
+      "tmpl-tls",
+      { metadata: { labels: { "other.example.com/keep": "yes" } } },
+      { type: "merge" },
+    );
+    await apply(
+      world.client,
+      "Certificate",
+      certificate("tmpl", { secretTemplate: { labels: { team: "b" } } }),
+    );
+    const shrunk = await waitFor(
+      "template keys removed",
+      async () => {
+        const got = await secretOf("tmpl-tls");
+        return got.metadata.labels?.tier === undefined &&
+          got.metadata.annotations?.["example.com/owner"] === undefined
+          ? got
+          : undefined;
+      },
+      { timeoutMs: 15_000, intervalMs: 100 },
+    );
+    expect(shrunk.metadata.labels).toMatchObject({ team: "b", "other.example.com/keep": "yes" });
+    expect(shrunk.metadata.annotations?.[Annotations.CertificateName]).toBe("tmpl");
     const cert = await world.client.get<Certificate>(Resources.Certificate, NS, "tmpl");
     expect(cert.status?.revision).toBe(1);
   });

@@ -23,6 +23,7 @@ import {
   type ParsedCertificate,
   type PrivateKey,
 } from "@certkeeper/pki";
+import { ISSUING_FIELD_MANAGER } from "../caches.ts";
 
 export interface IssuedMaterial {
   key: PrivateKey;
@@ -162,7 +163,30 @@ const NON_DETERMINISTIC = new Set(["keystore.jks", "truststore.jks", "keystore.p
  * Does the existing Secret already carry everything `desired` would apply? Keystores are
  * compared by presence only (they embed random salts); everything else byte for byte.
  */
-export function secretUpToDate(existing: Secret, desired: Secret): boolean {
+/** The label and annotation keys `manager` owns through server-side apply (from managedFields). */
+export function appliedMetadataKeys(
+  secret: Secret,
+  manager: string,
+): { labels: string[]; annotations: string[] } {
+  const keys = (set: unknown) =>
+    Object.keys((set as Record<string, unknown> | undefined) ?? {})
+      .filter((k) => k.startsWith("f:"))
+      .map((k) => k.slice(2));
+  const out = { labels: [] as string[], annotations: [] as string[] };
+  for (const entry of secret.metadata.managedFields ?? []) {
+    if (entry.manager !== manager || entry.operation !== "Apply") continue;
+    const meta = entry.fieldsV1?.["f:metadata"] as Record<string, unknown> | undefined;
+    out.labels.push(...keys(meta?.["f:labels"]));
+    out.annotations.push(...keys(meta?.["f:annotations"]));
+  }
+  return out;
+}
+
+export function secretUpToDate(
+  existing: Secret,
+  desired: Secret,
+  fieldManager = ISSUING_FIELD_MANAGER,
+): boolean {
   const have = existing.data ?? {};
   for (const [k, v] of Object.entries(desired.data ?? {})) {
     if (NON_DETERMINISTIC.has(k) ? !have[k] : have[k] !== v) return false;
@@ -173,6 +197,10 @@ export function secretUpToDate(existing: Secret, desired: Secret): boolean {
     Object.entries(want ?? {}).every(([k, v]) => got?.[k] === v);
   if (!sub(desired.metadata.labels, existing.metadata.labels)) return false;
   if (!sub(desired.metadata.annotations, existing.metadata.annotations)) return false;
+  // Labels and annotations our apply set that the template no longer has: apply to drop them.
+  const owned = appliedMetadataKeys(existing, fieldManager);
+  if (owned.labels.some((k) => desired.metadata.labels?.[k] === undefined)) return false;
+  if (owned.annotations.some((k) => desired.metadata.annotations?.[k] === undefined)) return false;
   const wantOwner = desired.metadata.ownerReferences?.[0]?.uid;
   const hasOwner = existing.metadata.ownerReferences?.some((o) => o.kind === "Certificate" && o.controller);
   return wantOwner ? !!existing.metadata.ownerReferences?.some((o) => o.uid === wantOwner) : !hasOwner;

@@ -4,7 +4,7 @@ import { CertificateDecodeError, ChainError, PKIError } from "./errors.ts";
 import { decodeExtensions, readExtensions, type DecodedExtensions } from "./extensions.ts";
 import { signatureAlgorithmName, spkiDER, verifySignature } from "./keys.ts";
 import { parseName, type ParsedName } from "./names.ts";
-import { BytesMemo } from "./memo.ts";
+import { BytesMemo, freezeParsed } from "./memo.ts";
 import { asText, decodePEM, encodePEM } from "./pem.ts";
 import { decodeSPKI } from "./spki.ts";
 import { CERT_SIGN_BIT } from "./usages.ts";
@@ -50,7 +50,7 @@ function parseCertificateDER(bytes: Buffer): ParsedCertificate {
   const memoKey = BytesMemo.key(bytes);
   return (
     parsedCertificates.get(memoKey) ??
-    parsedCertificates.set(memoKey, Object.freeze(parseCertificateDERUncached(bytes)))
+    parsedCertificates.set(memoKey, freezeParsed(parseCertificateDERUncached(bytes)))
   );
 }
 

@@ -20,7 +20,7 @@ import {
 } from "./keys.ts";
 import { isEmptyName, parseName, subjectDER, type ParsedName } from "./names.ts";
 import { encodeNameConstraints, encodeSANs } from "./sans.ts";
-import { BytesMemo } from "./memo.ts";
+import { BytesMemo, freezeParsed } from "./memo.ts";
 import { asText, decodePEM, encodePEM } from "./pem.ts";
 import { decodeSPKI } from "./spki.ts";
 import type { CertificateSpecLike } from "./spec.ts";
@@ -75,7 +75,7 @@ export function buildCSR(spec: CertificateSpecLike, key: KeyObject, opts: BuildC
   const signature = signWith(sigAlg, key, info);
   const csrDER = der.seq(info, signatureAlgorithmIdentifier(sigAlg), der.bitString(signature));
   // Signed just now with `key`: whoever parses it next (request manager, signer) needs no verify.
-  parsedCSRs.set(BytesMemo.key(csrDER), Object.freeze(parseCSRDER(csrDER, true)));
+  parsedCSRs.set(BytesMemo.key(csrDER), freezeParsed(parseCSRDER(csrDER, true)));
   return encodePEM("CERTIFICATE REQUEST", csrDER);
 }
 
@@ -103,7 +103,7 @@ export function parseCSR(input: string | Uint8Array): ParsedCSR {
     bytes = Buffer.from(input);
   }
   const memoKey = BytesMemo.key(bytes);
-  return parsedCSRs.get(memoKey) ?? parsedCSRs.set(memoKey, Object.freeze(parseCSRDER(bytes)));
+  return parsedCSRs.get(memoKey) ?? parsedCSRs.set(memoKey, freezeParsed(parseCSRDER(bytes)));
 }
 
 /** Decoded CSRs (signature checked once) by DER; results are frozen, as they are shared. */

@@ -43,13 +43,16 @@ describe("decoding each input once", () => {
 
   it("CSRs and certificates are shared, frozen results", async () => {
     const key = await generatePrivateKey({ algorithm: "ECDSA", size: 256 });
-    const csr = buildCSR({ commonName: "memo", dnsNames: ["memo.example"] }, key);
+    const csr = buildCSR({ commonName: "memo", dnsNames: ["memo.example", "a.example"] }, key);
     expect(parseCSR(csr)).toBe(parseCSR(csr));
     expect(Object.isFrozen(parseCSR(csr))).toBe(true);
     expect(parseCSR(csr).signatureValid).toBe(true);
     const pem = signCertificate({ csr, issuerKey: key, duration: 3600_000 });
     expect(parseCertificate(pem)).toBe(parseCertificate(pem));
     expect(Object.isFrozen(parseCertificate(pem))).toBe(true);
+    // Deeply: a reader sorting a shared list in place fails loudly instead of changing it for all.
+    expect(() => (parseCSR(csr).dnsNames as string[]).sort()).toThrow(TypeError);
+    expect(() => (parseCertificate(pem).dnsNames as string[]).push("x")).toThrow(TypeError);
   });
 
   it("a CSR built here skips the signature check only for its exact bytes", async () => {

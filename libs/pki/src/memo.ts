@@ -35,3 +35,14 @@ export class BytesMemo<V> {
     return this.map.size;
   }
 }
+
+/**
+ * Freezes a parsed result and everything in it but its byte buffers (typed arrays cannot be
+ * frozen): shared results must not be changed by one reader under another.
+ */
+export function freezeParsed<T>(value: T): T {
+  if (value === null || typeof value !== "object" || ArrayBuffer.isView(value) || Object.isFrozen(value))
+    return value;
+  for (const v of Object.values(value)) freezeParsed(v);
+  return Object.freeze(value);
+}

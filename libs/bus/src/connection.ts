@@ -42,6 +42,13 @@ export interface ConnectBusOptions {
   jetStreamTimeoutMs?: number;
   /** Stops the initial connect loop. */
   signal?: AbortSignal;
+  /**
+   * Initial connect attempts before giving up with BusUnavailableError (default: keep trying,
+   * as a service waiting for its NATS should). A command-line tool wants 1.
+   */
+  maxAttempts?: number;
+  /** Per-attempt connect timeout; default the client's (20 s). */
+  connectTimeoutMs?: number;
 }
 
 export type BusEvent = "disconnected" | "reconnected" | "closed";
@@ -76,6 +83,7 @@ export async function connectBus(opts: ConnectBusOptions): Promise<Bus> {
     reconnectTimeWait: opts.reconnectTimeWaitMs ?? 1000,
     // Short pings notice a dead server behind a silent network within ~1 minute.
     pingInterval: 20_000,
+    ...(opts.connectTimeoutMs !== undefined ? { timeout: opts.connectTimeoutMs } : {}),
     // No Error (with its stack) made up front for every request and JetStream publish in case it
     // fails: at a few lifecycle events per issuance that was the client's largest CPU cost.
     noAsyncTraces: true,
@@ -100,6 +108,12 @@ export async function connectBus(opts: ConnectBusOptions): Promise<Bus> {
         throw new BusAuthError(`NATS refused the credentials of ${opts.name}: ${err.message}`, {
           cause: err,
         });
+      }
+      if (opts.maxAttempts !== undefined && attempt >= opts.maxAttempts) {
+        throw new BusUnavailableError(
+          `cannot connect to NATS (${String(opts.servers)}): ${(err as Error).message}`,
+          { cause: err },
+        );
       }
       log.warn({ err: (err as Error).message, attempt, retry_in_ms: backoff }, "cannot connect to NATS yet");
       await sleep(backoff, opts.signal);

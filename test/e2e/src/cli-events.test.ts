@@ -12,6 +12,7 @@ import { CoreResources, KubeClient, type KubeObject } from "@certkeeper/kube";
 import { silentLogger } from "@certkeeper/logging";
 import {
   startControlPlane,
+  freePort,
   startNats,
   waitFor,
   type ControlPlane,
@@ -174,5 +175,19 @@ describe("certkeeper events", () => {
     });
     const byUID = await cliDone("events", `uid/${cert.uid}`);
     expect(byUID.stdout).toHaveLength(6);
+  });
+
+  it("says at once when no NATS server answers", async () => {
+    const port = await freePort(); // nothing listens here
+    const down = cli(["events", "certificate/web", "-n", NS], {
+      env: { CERTKEEPER_NATS_URL: `nats://127.0.0.1:${port}` },
+    });
+    expect(await down.done).toBe(1);
+    const err = down.io.stderr.join("\n");
+    expect(err).toContain(`cannot connect to NATS at nats://127.0.0.1:${port}`);
+    // The first attempt's own failure, not the end of a retry loop cut short by a deadline
+    // ("... was aborted", after 10 s).
+    expect(err).toMatch(/ECONNREFUSED|connection refused|CONNECTION_REFUSED/i);
+    expect(err).not.toContain("aborted");
   });
 });

@@ -68,6 +68,9 @@ export async function openBus(ctx: CommandContext): Promise<Bus> {
       ...(ca ? { tls: { caFile: ca } } : {}),
       logger: silentLogger(),
       signal,
+      // A person is waiting: say at once that the server is not there instead of retrying.
+      maxAttempts: 1,
+      connectTimeoutMs: 5000,
     });
   } catch (err) {
     throw new CliError(`cannot connect to NATS at ${url}: ${(err as Error).message}`, { cause: err });

@@ -158,3 +158,16 @@ export const isConflict = (e: unknown): boolean => findError(e, ConflictError) !
 export const isInvalid = (e: unknown): boolean => findError(e, InvalidError) !== undefined;
 export const isForbidden = (e: unknown): boolean => findError(e, ForbiddenError) !== undefined;
 export const isGone = (e: unknown): boolean => findError(e, GoneError) !== undefined;
+
+/**
+ * The object would not fit: the API server's request limit (413, 3 MiB) or etcd's (a 500 whose
+ * message is gRPC ResourceExhausted / "request is too large", ~1.5 MiB). Retrying cannot help.
+ */
+export function isTooLarge(e: unknown): boolean {
+  const err = findError(e, KubeApiError);
+  if (!err) return false;
+  if (err.statusCode === 413) return true;
+  return (
+    err.statusCode === 500 && /ResourceExhausted|request is too large|larger than max/i.test(err.apiMessage)
+  );
+}

@@ -33,6 +33,7 @@ export {
   isInvalid,
   isForbidden,
   isGone,
+  isTooLarge,
   type ApiStatus,
   type StatusCause,
 } from "./errors.ts";

@@ -1,5 +1,5 @@
 import type { CertificateRequest } from "@certkeeper/api";
-import { objectKey } from "@certkeeper/kube";
+import { KubeApiError, objectKey } from "@certkeeper/kube";
 import { describe, expect, it } from "vitest";
 import {
   aCertificateRequest,
@@ -128,5 +128,48 @@ describe("approver with in-process signers", () => {
     expect(status.conditions?.map((c) => c.type)).toEqual(["Approved"]);
     expect(status.certificate).toBeUndefined();
     expect(published.map((p) => p.event)).toEqual(["approved"]);
+  });
+
+  it("a signed certificate too large to store fails the request, saying so, instead of retrying", async () => {
+    const f = fakeDeps();
+    const leaf = await aLeafRequest({ commonName: "web" });
+    const cr = aCertificateRequest(withCSR(leaf.csrPEM), withPrivateKeySecret("web-key"));
+    f.deps.caches.certificateRequests.observe(cr);
+    f.deps.caches.issuers.observe(anIssuer(withSelfSigned(), withReady()));
+    f.deps.caches.secrets.full.observe(aTLSSecret("ns", "web-key", { "tls.key": leaf.keyPEM }));
+    // The API server's answer to a status over its request limit.
+    const write = f.deps.client.updateStatus.bind(f.deps.client);
+    f.deps.client.updateStatus = (async (rt: never, obj: CertificateRequest) => {
+      if (obj.status?.certificate) {
+        throw new KubeApiError(
+          413,
+          {
+            reason: "RequestEntityTooLarge",
+            message: "Request entity too large: limit is 3145728",
+            code: 413,
+          },
+          { verb: "PUT", path: "/apis/cert-manager.io/v1/namespaces/ns/certificaterequests/web-1/status" },
+        );
+      }
+      return write(rt, obj);
+    }) as typeof f.deps.client.updateStatus;
+    const ctl = approverController(f.deps, { signers: { selfSigned: selfSignedSigner } });
+    await ctl.reconcile(objectKey(cr), reconcileContext(objectKey(cr)));
+    expect(f.writes).toHaveLength(1);
+    const status = (f.writes[0] as CertificateRequest).status!;
+    expect(status.certificate).toBeUndefined();
+    expect(status.failureTime).toBeDefined();
+    expect(status.conditions?.map((c) => `${c.type}=${c.status}/${c.reason}`)).toEqual([
+      "Approved=True/cert-manager.io",
+      "Ready=False/Failed",
+    ]);
+    expect(status.conditions?.[1]?.message).toMatch(
+      /^The signed certificate \(\d+ bytes base64\) is too large to store in the CertificateRequest: .*413 RequestEntityTooLarge/,
+    );
+    expect(f.recorder.events.map((e) => `${e.type}/${e.reason}`)).toEqual([
+      "Normal/cert-manager.io",
+      "Warning/CertificateTooLarge",
+    ]);
+    expect(f.published.map((p) => p.event)).toEqual(["approved", "failed"]);
   });
 });

@@ -34,6 +34,7 @@ import {
   decideRequest,
   lookupIssuer,
   outcomeChange,
+  writeRequestStatus,
   type RequestChange,
   type Signer,
 } from "./issuer-controller.ts";
@@ -114,14 +115,22 @@ export function approverReconciler(deps: Deps, opts: ApproverOptions = {}): Reco
     if (!cr) return;
     const status = approvalStatus(cr, deps.clock.now(), opts);
     if (!status) return;
-    const signed = opts.signers ? await signNow(deps, { ...cr, status }, opts.signers, ctx) : undefined;
-    const written = await writeStatus(
-      deps.client,
-      deps.caches.certificateRequests,
-      "CertificateRequest",
-      cr,
-      signed?.status ?? status,
-    );
+    const signNowResult = opts.signers
+      ? await signNow(deps, { ...cr, status }, opts.signers, ctx)
+      : undefined;
+    let written: CertificateRequest;
+    let signed: RequestChange | undefined;
+    if (signNowResult) {
+      ({ written, change: signed } = await writeRequestStatus(deps, cr, signNowResult));
+    } else {
+      written = await writeStatus(
+        deps.client,
+        deps.caches.certificateRequests,
+        "CertificateRequest",
+        cr,
+        status,
+      );
+    }
     if (written === cr) return;
     deps.recorder.event(
       written,

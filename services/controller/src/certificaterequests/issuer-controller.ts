@@ -34,6 +34,7 @@ import {
 } from "@certkeeper/api";
 import {
   formatTime,
+  isTooLarge,
   objectKey,
   splitKey,
   TerminalError,
@@ -62,6 +63,8 @@ export const RequestEventReason = {
   WaitingForApproval: "WaitingForApproval",
   /** Normal: a certificate was signed and stored in status.certificate. */
   CertificateIssued: "CertificateIssued",
+  /** Warning: the signed certificate does not fit in the object (API server / etcd limits). */
+  CertificateTooLarge: "CertificateTooLarge",
 } as const;
 
 const WAITING_FOR_APPROVAL_MESSAGE = "Not signing CertificateRequest until it is Approved";
@@ -364,14 +367,48 @@ export function isOpen(cr: CertificateRequest): boolean {
   );
 }
 
-async function apply(deps: Deps, cr: CertificateRequest, change: RequestChange): Promise<void> {
-  const written = await writeStatus(
-    deps.client,
-    deps.caches.certificateRequests,
-    "CertificateRequest",
-    cr,
-    change.status,
-  );
+/**
+ * Writes a request's new status. A signed certificate too large to store (the API server's or
+ * etcd's request limit) would fail the same way on every retry: the request fails instead, saying
+ * so, and the Certificate's failure backoff takes over.
+ */
+export async function writeRequestStatus(
+  deps: Deps,
+  cr: CertificateRequest,
+  change: RequestChange,
+): Promise<{ written: CertificateRequest; change: RequestChange }> {
+  try {
+    const written = await writeStatus(
+      deps.client,
+      deps.caches.certificateRequests,
+      "CertificateRequest",
+      cr,
+      change.status,
+    );
+    return { written, change };
+  } catch (err) {
+    if (!isTooLarge(err) || !change.status.certificate) throw err;
+    const bytes = Buffer.byteLength(change.status.certificate) + Buffer.byteLength(change.status.ca ?? "");
+    const { certificate: _c, ca: _ca, ...rest } = change.status;
+    const failed = failedChange(
+      { ...cr, status: rest },
+      RequestEventReason.CertificateTooLarge,
+      `The signed certificate (${bytes} bytes base64) is too large to store in the CertificateRequest: ${(err as Error).message}`,
+      deps.clock.now(),
+    );
+    const written = await writeStatus(
+      deps.client,
+      deps.caches.certificateRequests,
+      "CertificateRequest",
+      cr,
+      failed.status,
+    );
+    return { written, change: failed };
+  }
+}
+
+async function apply(deps: Deps, cr: CertificateRequest, requested: RequestChange): Promise<void> {
+  const { written, change } = await writeRequestStatus(deps, cr, requested);
   if (written === cr) return;
   for (const e of change.events) deps.recorder.event(written, e.type, e.reason, e.message);
   if (change.publish)

@@ -11,7 +11,14 @@
  */
 import { createHash } from "node:crypto";
 import { Annotations, Resources, type Certificate, type CertificateRequest } from "@certkeeper/api";
-import { isAlreadyExists, isNotFound, type Reconcile, type Result } from "@certkeeper/kube";
+import {
+  isAlreadyExists,
+  isNotFound,
+  isTooLarge,
+  TerminalError,
+  type Reconcile,
+  type Result,
+} from "@certkeeper/kube";
 import { buildCSR, publicKeysEqual } from "@certkeeper/pki";
 import type { Deps } from "../context.ts";
 import { getCondition } from "../status.ts";
@@ -155,6 +162,8 @@ export function requestManagerReconciler(deps: Deps): Reconcile {
       // Refused by the API (e.g. the webhook denied it): say so where the user looks.
       const why = err instanceof Error ? err.message : String(err);
       deps.recorder.event(cert, "Warning", "RequestFailed", `Failed to create CertificateRequest: ${why}`);
+      // Too large for the API server or etcd: the same request fails again until the spec changes.
+      if (isTooLarge(err)) throw new TerminalError(why, { cause: err });
       throw err;
     }
     return;

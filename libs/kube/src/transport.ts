@@ -125,6 +125,10 @@ const AUTH_TTL_MS = 60_000;
 
 export class Transport {
   readonly server: string;
+  /** scheme://host:port of the server: undici pools connections per origin. */
+  private readonly origin: string;
+  /** The server URL's path ("" or e.g. "/k8s/clusters/c-1", an API server behind a proxy). */
+  private readonly basePath: string;
   readonly counter = new RequestCounter();
   private readonly limiter: TokenBucket | undefined;
   private readonly clock: Clock;
@@ -139,6 +143,9 @@ export class Transport {
     const cluster = kc.getCurrentCluster();
     if (!cluster) throw new Error("kubeconfig has no current cluster");
     this.server = cluster.server.replace(/\/+$/, "");
+    const url = new URL(this.server);
+    this.origin = url.origin;
+    this.basePath = url.pathname.replace(/\/+$/, "");
     this.clock = opts.clock ?? systemClock;
     this.limiter = opts.rateLimit
       ? new TokenBucket(opts.rateLimit.qps, opts.rateLimit.burst, this.clock)
@@ -185,16 +192,19 @@ export class Transport {
     this.counter.record(req.verb, req.resource);
     const res = await this.once(req, conn, streaming);
     if (res.statusCode === 401 && !retried) {
-      // Credentials may have rotated (token file, exec plugin): re-read them once.
+      // Credentials may have rotated (token file, exec plugin): re-read them once. The pool is
+      // kept unless the TLS material changed too (a new pool per 401 meant a new connection and
+      // TLS handshake per request for as long as the credentials stay bad).
       await res.body.dump().catch(() => undefined);
-      this.conn = undefined;
+      const latest = await this.conn?.catch(() => undefined);
+      if (latest === undefined || latest === conn) this.refresh(conn).catch(() => undefined);
       return this.send(req, streaming, true);
     }
     return res;
   }
 
   private async once(req: HttpRequest, conn: Connection, streaming: boolean): Promise<Response> {
-    let path = req.path;
+    let path = this.basePath + req.path;
     const query = Object.entries(req.query ?? {}).filter(([, v]) => v !== undefined);
     if (query.length > 0) {
       path += "?" + new URLSearchParams(query.map(([k, v]): [string, string] => [k, String(v)])).toString();
@@ -212,7 +222,7 @@ export class Transport {
     const timeoutMs = req.timeoutMs ?? this.timeoutMs;
     try {
       const res = await conn.dispatcher.request({
-        origin: this.server,
+        origin: this.origin,
         path,
         method: req.method,
         headers,
@@ -303,7 +313,7 @@ export class Transport {
         const secureContext = createSecureContext(
           stripUndefined({ ca, cert, key, pfx, passphrase }) as never,
         );
-        dispatcher = new Pool(this.server, {
+        dispatcher = new Pool(this.origin, {
           connections: MAX_CONNECTIONS,
           // Go's server sends no keep-alive hint; undici's 4 s default closed connections between
           // bursts and paid a TLS handshake to reopen them.

@@ -64,6 +64,15 @@ export function nextKeySecrets(deps: Deps, cert: Certificate): Secret[] {
   );
 }
 
+/** A next-private-key Secret controlled by `cert` (and not being deleted). */
+export function isNextKeySecretOf(secret: Secret, cert: Certificate): boolean {
+  return (
+    secret.metadata.labels?.[Labels.NextPrivateKey] === "true" &&
+    !secret.metadata.deletionTimestamp &&
+    (secret.metadata.ownerReferences ?? []).some((o) => o.uid === cert.metadata.uid && o.controller)
+  );
+}
+
 export async function getSecret(deps: Deps, namespace: string, name: string): Promise<Secret | undefined> {
   return deps.caches.secrets.getSecret(namespace, name);
 }

@@ -4,8 +4,9 @@
  *   Issuing≠True            ─▶ delete owned next-key Secrets; clear status.nextPrivateKeySecretName
  *   Issuing=True, none      ─▶ create one (rotationPolicy Always: fresh key; Never: reuse the
  *                              current key when it matches spec) under the name the trigger
- *                              recorded with Issuing=True; without one (or when that name is
- *                              taken) under a generated name, recorded in status afterwards
+ *                              recorded with Issuing=True; without one (or when a Secret not
+ *                              ours holds that name) under a generated name, recorded in status
+ *                              afterwards. Our own Secret under it (a lost response) is kept.
  *   Issuing=True, several   ─▶ delete them all (a fresh one follows)
  *   Issuing=True, one       ─▶ keep it if its name is the recorded one and its key decodes and
  *                              matches spec; otherwise delete it
@@ -23,7 +24,7 @@ import {
 import { encodePrivateKey, generatePrivateKey, keySpecViolations, type PrivateKey } from "@certkeeper/pki";
 import type { Deps } from "../context.ts";
 import { writeStatus } from "../status.ts";
-import { getCertificate, getSecret, isIssuing, nextKeySecrets } from "./common.ts";
+import { getCertificate, getSecret, isIssuing, isNextKeySecretOf, nextKeySecrets } from "./common.ts";
 import { parseSecret } from "./parsed.ts";
 
 export const KEY_MANAGER_CONTROLLER = "certificates-key-manager";
@@ -173,8 +174,17 @@ export function keyManagerReconciler(deps: Deps): Reconcile {
         try {
           created = await deps.client.create<Secret>(CoreResources.secrets, secret);
         } catch (err) {
-          // The recorded name belongs to a Secret that is not ours (or not yet gone): generate one.
           if (!decision.name || !isAlreadyExists(err)) throw err;
+          // Ours, created by an earlier attempt whose response was lost (or not cached yet): a
+          // second key would only be deleted with it. Cache it; the next reconcile judges it.
+          const taken = await deps.client
+            .get<Secret>(CoreResources.secrets, cert.metadata.namespace, decision.name)
+            .catch(() => undefined);
+          if (taken && isNextKeySecretOf(taken, cert)) {
+            deps.caches.secrets.full.observe(taken);
+            return;
+          }
+          // Somebody else's Secret (or one not yet gone): create ours under a generated name.
           const { name: _taken, ...metadata } = secret.metadata;
           created = await deps.client.create<Secret>(CoreResources.secrets, {
             ...secret,

@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import {
+  cachedTimeZones,
   CronSyntaxError,
   cronError,
+  MAX_CACHED_TIME_ZONES,
   isValidTimeZone,
   nextFiring,
   parseCron,
@@ -61,6 +63,21 @@ describe("time zones", () => {
     ["Europe/Berlin", true],
     ["Mars/Olympus", false],
   ])("%j valid: %s", (tz, ok) => expect(isValidTimeZone(tz)).toBe(ok));
+
+  it("keeps a bounded number of zone formatters, however many spellings of a zone it is shown", () => {
+    // ICU matches zone names case-insensitively and a formatter holds ~30 KB of native memory:
+    // kept per distinct spelling, a client sending "eUrOpe/bERlin"-style variants (the webhook
+    // validates whatever it is sent) grew the process by that much per request, for good.
+    const base = "america/argentina/buenos_aires";
+    for (let i = 0; i < 2 * MAX_CACHED_TIME_ZONES + 10; i++) {
+      const spelling = [...base].map((c, j) => ((i >> j) & 1 ? c.toUpperCase() : c)).join("");
+      expect(isValidTimeZone(spelling)).toBe(true);
+    }
+    expect(cachedTimeZones()).toBeLessThanOrEqual(MAX_CACHED_TIME_ZONES);
+    expect(iso(nextFiring(parseCron("0 9 * * *"), at("2025-06-01T00:00:00Z"), "Europe/Berlin"))).toBe(
+      "2025-06-01T07:00:00.000Z",
+    );
+  });
 
   it("an unknown zone fails the search with a coded error", () => {
     expect(() => nextFiring(parseCron("@daily"), 0, "Mars/Olympus")).toThrow(UnknownTimeZoneError);

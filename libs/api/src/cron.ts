@@ -237,9 +237,19 @@ const FIVE_YEARS = 5 * 365.25 * DAY;
 
 /**
  * Formatters by zone. Building one costs ~50 µs and formatting ~4 µs; the zones in use are few
- * (one per distinct `timezone` value), so they are kept for the life of the process.
+ * (one per distinct `timezone` value), so the most recently used are kept. Bounded: ICU takes
+ * zone names in any case and each formatter holds ~30 KB of native memory, so one per spelling
+ * a client can send (the webhook validates what it is given) would grow without limit.
  */
 const formatters = new Map<string, Intl.DateTimeFormat>();
+
+/** How many zone formatters are kept (least recently used out first). */
+export const MAX_CACHED_TIME_ZONES = 64;
+
+/** The number of zone formatters currently kept (for tests). */
+export function cachedTimeZones(): number {
+  return formatters.size;
+}
 
 /** `timezone` as certkeeper evaluates it: "" is UTC; "Local" too (cert-manager's image has no zone). */
 function zoneName(timeZone: string): string {
@@ -248,7 +258,10 @@ function zoneName(timeZone: string): string {
 
 function formatter(timeZone: string): Intl.DateTimeFormat {
   let f = formatters.get(timeZone);
-  if (!f) {
+  if (f) {
+    formatters.delete(timeZone);
+    formatters.set(timeZone, f);
+  } else {
     try {
       f = new Intl.DateTimeFormat("en-US", {
         timeZone,
@@ -264,6 +277,7 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
       throw new UnknownTimeZoneError(timeZone);
     }
     formatters.set(timeZone, f);
+    if (formatters.size > MAX_CACHED_TIME_ZONES) formatters.delete(formatters.keys().next().value!);
   }
   return f;
 }

@@ -1,17 +1,24 @@
 /**
  * Admission latency of the webhook: Certificate validation over HTTPS on loopback at a fixed
- * request rate (open loop: requests are sent on schedule whether or not earlier ones returned).
- * The webhook runs as its own process pinned to one core (taskset -c 0); the load generator runs
- * on the other. Flags: --rate 1000 --seconds 10 --out bench-results/webhook.json
+ * request rate (open loop: requests are sent on schedule whether or not earlier ones returned, and
+ * latency counts from the scheduled start). The webhook runs as its own process pinned to one core
+ * (taskset -c 0). The load comes from test/bench/loadgen, a Go net/http client like the one
+ * kube-apiserver calls webhooks with, pinned to the other core, so the figures carry no Node.js
+ * event-loop or GC jitter of the caller. Every response must be HTTP 200 with `"allowed":true`.
+ * Flags: --rate 1000 --seconds 10 --out bench-results/webhook.json --cpu-prof DIR
+ *        --node-flags="--flag ..." --webhook-stdout FILE
  */
-import { spawn, spawnSync } from "node:child_process";
-import { mkdir, writeFile } from "node:fs/promises";
-import { Agent, request } from "node:https";
+import { spawn } from "node:child_process";
+import { openSync } from "node:fs";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { request } from "node:https";
+import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseFlags } from "@certkeeper/config";
 import { CoreResources, KubeClient, type Secret } from "@certkeeper/kube";
 import { freePort, startControlPlane, waitFor } from "@certkeeper/testing";
+import { buildLoadgen, runLoadgen } from "./loadgen.ts";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 
@@ -48,13 +55,49 @@ function review(i: number): string {
   });
 }
 
-const pct = (s: number[], p: number) => s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+/** Distinct reviews the generator cycles through (names and uids differ; all are valid). */
+const BODIES = 1000;
+
+/** One request from this process, to see that the webhook serves and allows a sample review. */
+function allows(port: number, ca: Buffer, body: string): Promise<boolean> {
+  return new Promise((resolveP) => {
+    const req = request(
+      {
+        host: "127.0.0.1",
+        port,
+        path: "/validate",
+        method: "POST",
+        ca,
+        agent: false,
+        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => {
+          try {
+            const reply = JSON.parse(Buffer.concat(chunks).toString()) as {
+              response?: { allowed?: boolean };
+            };
+            resolveP(res.statusCode === 200 && reply.response?.allowed === true);
+          } catch {
+            resolveP(false);
+          }
+        });
+      },
+    );
+    req.on("error", () => resolveP(false));
+    req.end(body);
+  });
+}
 
 export async function run(argv: string[]): Promise<void> {
   const flags = parseFlags(argv);
   const rate = Number(flags.rate ?? 1000);
   const seconds = Number(flags.seconds ?? 10);
   const out = flags.out ?? join(ROOT, "bench-results/webhook.json");
+  const loadgen = await buildLoadgen();
+  const work = await mkdtemp(join(tmpdir(), "certkeeper-bench-webhook-"));
   const cp = await startControlPlane();
   const client = new KubeClient(cp.kubeConfig());
   const port = await freePort();
@@ -66,6 +109,8 @@ export async function run(argv: string[]): Promise<void> {
       process.execPath,
       // --cpu-prof DIR writes a V8 CPU profile of the webhook, to see where its time goes.
       ...(flags["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${flags["cpu-prof"]}`] : []),
+      // --node-flags "..." adds Node.js flags to the webhook's command line, to try them out.
+      ...(flags["node-flags"] ? flags["node-flags"].split(/\s+/).filter(Boolean) : []),
       "--import",
       "tsx",
       join(ROOT, "services/webhook/src/main.ts"),
@@ -82,7 +127,15 @@ export async function run(argv: string[]): Promise<void> {
       "--log-level",
       "warn",
     ],
-    { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] },
+    // --webhook-stdout FILE keeps what the webhook prints (e.g. with --node-flags --trace-gc).
+    {
+      cwd: ROOT,
+      stdio: [
+        "ignore",
+        flags["webhook-stdout"] ? openSync(flags["webhook-stdout"], "w") : "ignore",
+        "inherit",
+      ],
+    },
   );
   try {
     await client.create(CoreResources.namespaces, {
@@ -100,82 +153,64 @@ export async function run(argv: string[]): Promise<void> {
       },
       { timeoutMs: 60_000, intervalMs: 200 },
     );
-    const agent = new Agent({ keepAlive: true, maxSockets: 128, ca });
-    const send = (i: number) =>
-      new Promise<{ ms: number; ok: boolean }>((resolveP) => {
-        const body = review(i);
-        const t = performance.now();
-        const req = request(
-          {
-            host: "127.0.0.1",
-            port,
-            path: "/validate",
-            method: "POST",
-            agent,
-            headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
-          },
-          (res) => {
-            const chunks: Buffer[] = [];
-            res.on("data", (c: Buffer) => chunks.push(c));
-            res.on("end", () => {
-              const ok =
-                res.statusCode === 200 &&
-                JSON.parse(Buffer.concat(chunks).toString()).response?.allowed === true;
-              resolveP({ ms: performance.now() - t, ok });
-            });
-          },
-        );
-        req.on("error", () => resolveP({ ms: performance.now() - t, ok: false }));
-        req.end(body);
-      });
-    // The load generator (this process, all its threads) runs on the other core.
-    spawnSync("taskset", ["-a", "-p", "-c", "1", String(process.pid)], { stdio: "ignore" });
-    await waitFor("webhook serving", async () => ((await send(0)).ok ? true : undefined), {
+    const caFile = join(work, "ca.crt");
+    const bodiesFile = join(work, "reviews.jsonl");
+    await writeFile(caFile, ca);
+    await writeFile(bodiesFile, Array.from({ length: BODIES }, (_, i) => review(i) + "\n").join(""));
+    await waitFor("webhook serving", async () => ((await allows(port, ca, review(0))) ? true : undefined), {
       timeoutMs: 30_000,
       intervalMs: 200,
     });
-    // Warm-up: one second at the target rate.
-    const phase = async (secs: number) => {
-      const total = Math.round(rate * secs);
-      const pending: Array<Promise<{ ms: number; ok: boolean }>> = [];
-      const start = performance.now();
-      let sent = 0;
-      while (sent < total) {
-        const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * rate));
-        while (sent < due) pending.push(send(sent++));
-        // Sleep to the next millisecond tick rather than spin: a busy generator delays reading
-        // responses and would bill its own lag to the webhook.
-        await new Promise((r) => setTimeout(r, 1));
-      }
-      const results = await Promise.all(pending);
-      return { results, wall: (performance.now() - start) / 1000 };
+    // One second of warm-up at the target rate, then the measured phase.
+    const load = await runLoadgen(loadgen, {
+      url: `https://127.0.0.1:${port}/validate`,
+      caFile,
+      bodiesFile,
+      rate,
+      seconds,
+      warmupSeconds: 1,
+      cpus: "1",
+      watchPid: child.pid,
+    });
+    // CPU in the measured phase, in % of one core. "other" is what the rest of the machine used
+    // (other processes, the control plane, hypervisor steal): on a shared machine it disturbs the
+    // figures, so it is reported with them.
+    const pctOf = (cpuSeconds: number) => Math.round((100 * cpuSeconds) / load.seconds);
+    const cpu = {
+      webhookPercent: pctOf(load.watchedCpuSeconds ?? 0),
+      loadGeneratorPercent: pctOf(load.cpuSeconds),
+      otherPercent: pctOf(
+        Math.max(0, (load.hostCpuSeconds ?? 0) - (load.watchedCpuSeconds ?? 0) - load.cpuSeconds),
+      ),
     };
-    await phase(1);
-    const { results, wall } = await phase(seconds);
-    const lat = results.map((r) => r.ms).sort((a, b) => a - b);
     const result = {
       benchmark: "webhook",
       at: new Date().toISOString(),
+      loadGenerator: "go net/http (as kube-apiserver)",
       targetRatePerSecond: rate,
-      achievedRatePerSecond: Number((results.length / wall).toFixed(0)),
-      requests: results.length,
-      errors: results.filter((r) => !r.ok).length,
+      achievedRatePerSecond: load.achievedRatePerSecond,
+      requests: load.count,
+      errors: load.errors,
+      non2xx: load.non2xx,
       webhookCores: 1,
-      latencyMs: {
-        p50: Number(pct(lat, 50).toFixed(2)),
-        p90: Number(pct(lat, 90).toFixed(2)),
-        p99: Number(pct(lat, 99).toFixed(2)),
-        max: Number(lat.at(-1)!.toFixed(2)),
-      },
+      connections: load.connections,
+      latencyMs: load.latencyMs,
+      scheduleLagMs: load.scheduleLagMs,
+      cpuPercent: cpu,
     };
     console.log(JSON.stringify(result, null, 2));
     await mkdir(dirname(out), { recursive: true });
     await writeFile(out, JSON.stringify(result, null, 2) + "\n");
     console.log(`written to ${out}`);
-    agent.destroy();
+    if (cpu.otherPercent > 10) {
+      console.log(
+        `warning: other processes used ${cpu.otherPercent}% of a core during the run; the figures are disturbed`,
+      );
+    }
   } finally {
     child.kill("SIGTERM");
     await client.close();
     await cp.stop();
+    await rm(work, { recursive: true, force: true });
   }
 }

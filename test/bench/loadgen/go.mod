@@ -1,0 +1,3 @@
+module certkeeper/loadgen
+
+go 1.22

@@ -14,6 +14,7 @@ import {
   signatureAlgorithmFor,
   signatureAlgorithmIdentifier,
   signatureAlgorithmName,
+  signsForOwnPublicKey,
   signWith,
   spkiDER,
   verifySignature,
@@ -74,8 +75,9 @@ export function buildCSR(spec: CertificateSpecLike, key: KeyObject, opts: BuildC
   const info = der.seq(der.int(0), subject, spkiDER(key), der.tlv(0xa0, ...attributes));
   const signature = signWith(sigAlg, key, info);
   const csrDER = der.seq(info, signatureAlgorithmIdentifier(sigAlg), der.bitString(signature));
-  // Signed just now with `key`: whoever parses it next (request manager, signer) needs no verify.
-  parsedCSRs.set(BytesMemo.key(csrDER), freezeParsed(parseCSRDER(csrDER, true)));
+  // Signed just now with `key`: whoever parses it next (request manager, signer) needs no verify,
+  // provided the key signs for the public key the CSR carries (a mismatched tls.key does not).
+  parsedCSRs.set(BytesMemo.key(csrDER), freezeParsed(parseCSRDER(csrDER, signsForOwnPublicKey(key))));
   return encodePEM("CERTIFICATE REQUEST", csrDER);
 }
 

@@ -28,6 +28,12 @@ function specAlgorithm(spec: PrivateKeySpecLike | undefined): KeyAlgorithm {
 
 /** Generates a key as cert-manager does: RSA 2048–8192 (default 2048), ECDSA P-256/384/521 (default 256), Ed25519. */
 export async function generatePrivateKey(spec?: PrivateKeySpecLike): Promise<PrivateKey> {
+  const key = await generate(spec);
+  consistentKeys.add(key);
+  return key;
+}
+
+async function generate(spec?: PrivateKeySpecLike): Promise<PrivateKey> {
   const algorithm = specAlgorithm(spec);
   const size = spec?.size ?? 0;
   switch (algorithm) {
@@ -258,7 +264,38 @@ export function verifySignature(oid: string, spki: Buffer, data: Buffer, signatu
   }
 }
 
-/** Throws KeyMismatchError unless `key` holds the private half of `spki`. */
+/**
+ * Keys known to make signatures their own public key verifies: generated here, or checked once
+ * by signsForOwnPublicKey. (Keys are immutable, so the answer holds for the key's life.)
+ */
+const consistentKeys = new WeakSet<KeyObject>();
+
+const PROBE = Buffer.from("certkeeper: does this private key sign for its public key?");
+
+/**
+ * Whether what `key` signs verifies with the public key it reports. Not a given for a key read
+ * from elsewhere: an EC or Ed25519 key carries its public point alongside the private scalar,
+ * and a corrupted or hand-assembled one can pair a scalar with another key's point. Such a key
+ * passes every comparison of public keys, so trusting a signature because "the key matched"
+ * needs this check first. One signature and one verification per distinct key.
+ */
+export function signsForOwnPublicKey(key: KeyObject): boolean {
+  if (consistentKeys.has(key)) return true;
+  let ok: boolean;
+  try {
+    const alg = BY_NAME.get(defaultSignatureAlgorithm(key))!;
+    ok = verifySignature(alg.oid, spkiDER(key), PROBE, signWith(alg.name, key, PROBE));
+  } catch {
+    ok = false;
+  }
+  if (ok) consistentKeys.add(key);
+  return ok;
+}
+
+/**
+ * Throws KeyMismatchError unless `key` reports `spki` as its public key (see
+ * signsForOwnPublicKey for whether its signatures then also verify).
+ */
 export function assertKeyMatches(key: KeyObject, spki: Buffer, what: string): void {
   if (!spkiDER(key).equals(spki))
     throw new KeyMismatchError(`private key does not match the public key of the ${what}`);

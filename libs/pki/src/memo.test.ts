@@ -1,5 +1,7 @@
+import { createPrivateKey, type KeyObject } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { parseCertificate } from "./certificate.ts";
+import { buildChain, parseCertificate } from "./certificate.ts";
+import { ChainError } from "./errors.ts";
 import { buildCSR, parseCSR } from "./csr.ts";
 import { encodePrivateKey, generatePrivateKey, parsePrivateKey } from "./keys.ts";
 import { BytesMemo } from "./memo.ts";
@@ -65,5 +67,41 @@ describe("decoding each input once", () => {
     tampered[at] = "b".charCodeAt(0);
     expect(parseCSR(der).signatureValid).toBe(true);
     expect(parseCSR(tampered).signatureValid).toBe(false);
+  });
+});
+
+describe("trust in what this process signed", () => {
+  /**
+   * An EC key whose private scalar is not the one behind the public point stored with it (a
+   * corrupted or hand-assembled tls.key): its KeyObject reports the stored public key, so it
+   * passes every "does this key match that certificate" check, but what it signs does not verify.
+   */
+  async function mismatchedKey(): Promise<{ key: KeyObject; publicHalfOf: KeyObject }> {
+    const a = await generatePrivateKey({ algorithm: "ECDSA", size: 256 });
+    const b = await generatePrivateKey({ algorithm: "ECDSA", size: 256 });
+    const sec1 = (k: KeyObject) => k.export({ type: "sec1", format: "der" });
+    const [da, db] = [sec1(a), sec1(b)];
+    // SEC 1 ECPrivateKey ends with the public point (65 bytes for P-256): take b's.
+    const spliced = Buffer.concat([da.subarray(0, da.length - 65), db.subarray(db.length - 65)]);
+    return { key: createPrivateKey({ key: spliced, format: "der", type: "sec1" }), publicHalfOf: b };
+  }
+
+  it("a CSR signed with a key that does not sign for its own public key is not taken as valid", async () => {
+    const { key } = await mismatchedKey();
+    const csr = buildCSR({ commonName: "broken", dnsNames: ["broken.example"] }, key);
+    expect(parseCSR(csr).signatureValid).toBe(false);
+  });
+
+  it("a certificate signed with such a CA key does not chain to the CA", async () => {
+    const { key: badCAKey, publicHalfOf: caKey } = await mismatchedKey();
+    const caUsages = ["digital signature", "cert sign"];
+    const caCSR = buildCSR({ commonName: "ca", isCA: true, usages: caUsages }, caKey);
+    const caPEM = signCertificate({ csr: caCSR, issuerKey: caKey, isCA: true, usages: caUsages });
+    const leafKey = await generatePrivateKey({ algorithm: "ECDSA", size: 256 });
+    const leafCSR = buildCSR({ commonName: "leaf", dnsNames: ["leaf.example"] }, leafKey);
+    // The key passes the check against the CA certificate (same public key)…
+    const leafPEM = signCertificate({ csr: leafCSR, issuerCert: caPEM, issuerKey: badCAKey });
+    // …but the signature does not verify, so the chain must not be built on it.
+    expect(() => buildChain({ leaf: leafPEM, candidates: [caPEM] })).toThrow(ChainError);
   });
 });

@@ -9,6 +9,7 @@ import {
   parsePrivateKey,
   signatureAlgorithmFor,
   signatureAlgorithmIdentifier,
+  signsForOwnPublicKey,
   signWith,
 } from "./keys.ts";
 import { isEmptyName } from "./names.ts";
@@ -154,7 +155,8 @@ export function signCertificate(opts: SignCertificateOptions): string {
   );
   const signature = signWith(sigAlg, issuerKey, tbs);
   const certDER = der.seq(tbs, signatureAlgorithmIdentifier(sigAlg), der.bitString(signature));
-  // The issuer's key was checked against its certificate above.
-  if (issuer) rememberSignedBy(certDER, issuer);
+  // The issuer's key was checked against its certificate above; its signatures verify if the
+  // key signs for its own public key (not so for a corrupted key: then the chain check finds it).
+  if (issuer && signsForOwnPublicKey(issuerKey)) rememberSignedBy(certDER, issuer);
   return encodePEM("CERTIFICATE", certDER);
 }

@@ -82,12 +82,12 @@ type summary struct {
 	Latency      percentiles `json:"latencyMs"`
 	ScheduleLag  percentiles `json:"scheduleLagMs"`
 	Seconds      float64     `json:"seconds"`
-	// CPU time in the measured phase: of this process, of -watch-pid, and of the whole host (Linux:
-	// all cores, from /proc/stat). What the host used beyond the two is other processes' load,
-	// which disturbs the figures on a shared machine.
+	// CPU time in the measured phase: of this process, of -watch-pid, and of all other processes
+	// (Linux: from /proc; processes that exit meanwhile are missed). Other processes' load disturbs
+	// the figures on a shared machine.
 	CPUSeconds        float64 `json:"cpuSeconds"`
 	WatchedCPUSeconds float64 `json:"watchedCpuSeconds,omitempty"`
-	HostCPUSeconds    float64 `json:"hostCpuSeconds,omitempty"`
+	OtherCPUSeconds   float64 `json:"otherCpuSeconds,omitempty"`
 }
 
 func main() {
@@ -139,7 +139,7 @@ func run(c config) error {
 	}
 	runtime.GC()
 	conns.reset()
-	cpu0, watched0, host0 := cpuTime(), processTicks(c.watchPID), hostBusyTicks()
+	cpu0, watched0, others0 := cpuTime(), processTicks(c.watchPID), otherTicks(c.watchPID)
 	start := time.Now()
 	results := phase(client, c, bodies, c.duration)
 	wall := time.Since(start)
@@ -149,8 +149,12 @@ func run(c config) error {
 	if c.watchPID > 0 && watched0 >= 0 {
 		s.WatchedCPUSeconds = round(float64(processTicks(c.watchPID)-watched0)/userHZ, 2)
 	}
-	if host0 >= 0 {
-		s.HostCPUSeconds = round(float64(hostBusyTicks()-host0)/userHZ, 2)
+	if others0 != nil {
+		var ticks int64
+		for pid, t := range otherTicks(c.watchPID) {
+			ticks += t - others0[pid] // a process started meanwhile counts from 0
+		}
+		s.OtherCPUSeconds = round(float64(ticks)/userHZ, 2)
 	}
 	out, _ := json.Marshal(s)
 	fmt.Println(string(out))
@@ -330,30 +334,27 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// userHZ is the unit of the tick counts in /proc (USER_HZ, 100 on Linux).
+// userHZ is the unit of the CPU times in /proc/PID/stat (USER_HZ, 100 on Linux).
 const userHZ = 100
 
-// hostBusyTicks is the non-idle CPU time of all cores so far (/proc/stat), or -1 where unreadable.
-func hostBusyTicks() int64 {
-	data, err := os.ReadFile("/proc/stat")
+// otherTicks maps each process but this one and skip to its CPU ticks so far, or is nil without /proc.
+func otherTicks(skip int) map[int]int64 {
+	entries, err := os.ReadDir("/proc")
 	if err != nil {
-		return -1
+		return nil
 	}
-	line, _, _ := strings.Cut(string(data), "\n")
-	fields := strings.Fields(line)
-	if len(fields) < 8 || fields[0] != "cpu" {
-		return -1
-	}
-	var busy int64
-	for i, f := range fields[1:] {
-		v, _ := strconv.ParseInt(f, 10, 64)
-		// user nice system idle iowait irq softirq steal ...: skip idle and iowait; guest time is
-		// already counted in user.
-		if i != 3 && i != 4 && i < 8 {
-			busy += v
+	self := os.Getpid()
+	out := make(map[int]int64, len(entries))
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == self || pid == skip {
+			continue
+		}
+		if t := processTicks(pid); t >= 0 {
+			out[pid] = t
 		}
 	}
-	return busy
+	return out
 }
 
 // processTicks is the user+system CPU time of a process so far (/proc/PID/stat), or -1.

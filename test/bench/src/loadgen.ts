@@ -41,10 +41,10 @@ export interface LoadgenSummary {
   /** How late requests left against their schedule: the generator's own jitter, included in latencyMs. */
   readonly scheduleLagMs: LoadgenPercentiles;
   readonly seconds: number;
-  /** CPU seconds in the measured phase: the generator's, the watched process's, all cores'. */
+  /** CPU seconds in the measured phase: the generator's, the watched process's, all others'. */
   readonly cpuSeconds: number;
   readonly watchedCpuSeconds?: number;
-  readonly hostCpuSeconds?: number;
+  readonly otherCpuSeconds?: number;
 }
 
 const cacheRoot = (): string =>

@@ -172,16 +172,13 @@ export async function run(argv: string[]): Promise<void> {
       cpus: "1",
       watchPid: child.pid,
     });
-    // CPU in the measured phase, in % of one core. "other" is what the rest of the machine used
-    // (other processes, the control plane, hypervisor steal): on a shared machine it disturbs the
-    // figures, so it is reported with them.
+    // CPU in the measured phase, in % of one core. "other" is what all other processes used (the
+    // control plane included): on a shared machine it disturbs the figures, so it goes with them.
     const pctOf = (cpuSeconds: number) => Math.round((100 * cpuSeconds) / load.seconds);
     const cpu = {
       webhookPercent: pctOf(load.watchedCpuSeconds ?? 0),
       loadGeneratorPercent: pctOf(load.cpuSeconds),
-      otherPercent: pctOf(
-        Math.max(0, (load.hostCpuSeconds ?? 0) - (load.watchedCpuSeconds ?? 0) - load.cpuSeconds),
-      ),
+      otherPercent: pctOf(load.otherCpuSeconds ?? 0),
     };
     const result = {
       benchmark: "webhook",

@@ -12,6 +12,7 @@ import { silentLogger } from "@certkeeper/logging";
 import { encodePrivateKey, generatePrivateKey } from "@certkeeper/pki";
 import { buildCaches } from "../../../services/controller/src/caches.ts";
 import { keyManagerReconciler } from "../../../services/controller/src/certificates/keymanager.ts";
+import { requestManagerReconciler } from "../../../services/controller/src/certificates/requestmanager.ts";
 import { noLifecycle, type Deps } from "../../../services/controller/src/context.ts";
 import { createNamespace, startWorld, type World } from "./world.ts";
 
@@ -58,7 +59,11 @@ async function issuingCertificate(name: string, recorded: string): Promise<Certi
   });
 }
 
-async function keySecret(name: string, owner?: Certificate): Promise<Secret> {
+async function keySecret(
+  name: string,
+  owner?: Certificate,
+  labels?: Record<string, string>,
+): Promise<Secret> {
   const key = await generatePrivateKey({ algorithm: "ECDSA", size: 256 });
   return world.client.create<Secret>(CoreResources.secrets, {
     apiVersion: "v1",
@@ -80,7 +85,7 @@ async function keySecret(name: string, owner?: Certificate): Promise<Secret> {
               },
             ],
           }
-        : {}),
+        : { labels }),
     },
     data: { "tls.key": Buffer.from(encodePrivateKey(key, "PKCS8")).toString("base64") },
   });
@@ -154,5 +159,20 @@ describe("key manager, recorded name already taken", () => {
     expect(now.status?.nextPrivateKeySecretName).toBe(names[0]);
     const untouched = await world.client.get<Secret>(CoreResources.secrets, NS, "taken-bcdfg");
     expect(untouched.metadata.uid).toBe(foreign.metadata.uid);
+  });
+});
+
+describe("the recorded name before the key manager has made the Secret", () => {
+  it("a Secret of somebody else's under that name is not used as the next key", async () => {
+    // Issued Secrets carry the fao label too, so one of them under the recorded name sits in the
+    // same cache as next-key Secrets; its key must not go into this Certificate's request.
+    const cert = await issuingCertificate("foreign", "foreign-bcdfg");
+    const foreign = await keySecret("foreign-bcdfg", undefined, { [Labels.ControllerFAO]: "true" });
+    const deps = staleDeps(cert);
+    deps.caches.secrets.full.observe(foreign);
+    await requestManagerReconciler(deps)(objectKey(cert), ctx(objectKey(cert)));
+
+    const requests = await world.client.list(Resources.CertificateRequest, { namespace: NS });
+    expect(requests.items.map((r) => r.metadata.name)).toEqual([]);
   });
 });

@@ -64,6 +64,18 @@ export function nextKeySecrets(deps: Deps, cert: Certificate): Secret[] {
   );
 }
 
+/**
+ * The Secret under status.nextPrivateKeySecretName, if it is this Certificate's next-key Secret.
+ * The trigger records the name before the key manager creates the Secret, so until then the name
+ * may belong to somebody else's Secret (an issued Secret carries the fao label and is cached
+ * alongside): its key must not be taken for ours.
+ */
+export function recordedNextKeySecret(deps: Deps, cert: Certificate): Secret | undefined {
+  const name = cert.status?.nextPrivateKeySecretName;
+  const secret = name ? deps.caches.secrets.full.get(cert.metadata.namespace, name) : undefined;
+  return secret && isNextKeySecretOf(secret, cert) ? secret : undefined;
+}
+
 /** A next-private-key Secret controlled by `cert` (and not being deleted). */
 export function isNextKeySecretOf(secret: Secret, cert: Certificate): boolean {
   return (

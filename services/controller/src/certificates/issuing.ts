@@ -21,7 +21,14 @@ import { CoreResources, type Reconcile, type Result, type Secret } from "@certke
 import { issueTemporaryCertificate, publicKeysEqual, type PrivateKey } from "@certkeeper/pki";
 import type { Deps } from "../context.ts";
 import { getCondition, removeCondition, writeStatus, withCondition } from "../status.ts";
-import { getCertificate, getSecret, isIssuing, nextRevision, requestForRevision } from "./common.ts";
+import {
+  getCertificate,
+  getSecret,
+  isIssuing,
+  nextRevision,
+  recordedNextKeySecret,
+  requestForRevision,
+} from "./common.ts";
 import { requestMatchesSpec } from "./match.ts";
 import { parseIssuedCertificate, parseRequestCSR, parseSecret } from "./parsed.ts";
 import { readinessStatus } from "./readiness.ts";
@@ -224,8 +231,7 @@ export function issuingReconciler(deps: Deps): Reconcile {
     if (!cert) return;
     if (!isIssuing(cert)) return reconcileIssuedSecret(deps, cert);
 
-    const keyName = cert.status?.nextPrivateKeySecretName;
-    const keySecret = keyName ? deps.caches.secrets.full.get(cert.metadata.namespace, keyName) : undefined;
+    const keySecret = recordedNextKeySecret(deps, cert);
     const nextKey = keySecret ? parseSecret(keySecret) : undefined;
     if (!nextKey?.key || !nextKey.keySPKI) return;
     const cr = requestForRevision(deps, cert, nextRevision(cert));

@@ -12,7 +12,14 @@ import type { Reconcile, Result } from "@certkeeper/kube";
 import type { ParsedCertificate } from "@certkeeper/pki";
 import type { Deps } from "../context.ts";
 import { getCondition, writeStatus, withCondition } from "../status.ts";
-import { gatherPolicyInput, getCertificate, isIssuing, nextRevision, requestForRevision } from "./common.ts";
+import {
+  gatherPolicyInput,
+  getCertificate,
+  isIssuing,
+  nextRevision,
+  recordedNextKeySecret,
+  requestForRevision,
+} from "./common.ts";
 import { parseRequestCSR, parseSecret } from "./parsed.ts";
 import { decideTrigger } from "./trigger.ts";
 import { evaluate, readinessChain, type PolicyInput, type Violation } from "./policies.ts";
@@ -64,8 +71,7 @@ function secretHoldsIssuanceInProgress(
   secretKey: Buffer | undefined,
 ): boolean {
   if (!isIssuing(cert) || !secretKey) return false;
-  const name = cert.status?.nextPrivateKeySecretName;
-  const next = name ? deps.caches.secrets.full.get(cert.metadata.namespace, name) : undefined;
+  const next = recordedNextKeySecret(deps, cert);
   const nextKey = next ? parseSecret(next).keySPKI : undefined;
   return !!nextKey && nextKey.equals(secretKey);
 }

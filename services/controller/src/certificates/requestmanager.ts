@@ -22,7 +22,14 @@ import {
 import { buildCSR, publicKeysEqual } from "@certkeeper/pki";
 import type { Deps } from "../context.ts";
 import { getCondition } from "../status.ts";
-import { getCertificate, isIssuing, nextRevision, ownedRequests, revisionOf } from "./common.ts";
+import {
+  getCertificate,
+  isIssuing,
+  nextRevision,
+  ownedRequests,
+  recordedNextKeySecret,
+  revisionOf,
+} from "./common.ts";
 import { requestMatchesSpec } from "./match.ts";
 import { parseRequestCSR, parseSecret } from "./parsed.ts";
 
@@ -110,9 +117,9 @@ export function requestManagerReconciler(deps: Deps): Reconcile {
   return async (key): Promise<Result> => {
     const cert = getCertificate(deps, key);
     if (!cert || !isIssuing(cert)) return;
-    const keyName = cert.status?.nextPrivateKeySecretName;
+    const keySecret = recordedNextKeySecret(deps, cert);
+    const keyName = keySecret?.metadata.name;
     if (!keyName) return;
-    const keySecret = deps.caches.secrets.full.get(cert.metadata.namespace, keyName);
     const parsedKey = keySecret ? parseSecret(keySecret) : undefined;
     if (!parsedKey?.key || !parsedKey.keySPKI) return; // the key manager repairs it
 

@@ -1,6 +1,12 @@
 /**
  * Key and certificate generation for the webhook's own serving TLS: an ECDSA P-384 self-signed CA
- * and short-lived ECDSA P-384 serving leaves signed by it. PEM in, PEM out; no I/O.
+ * (as cert-manager's) and short-lived ECDSA P-256 serving leaves signed by it. PEM in, PEM out; no I/O.
+ *
+ * The leaf is P-256, not cert-manager's P-384, because its key signs every TLS handshake and
+ * Node.js 20's OpenSSL 3.0 signs P-384 ~30x slower (~0.9 ms against ~0.03 ms). kube-apiserver opens
+ * a new connection for each request that finds no idle one, so after any stall of the webhook
+ * (a GC pause, a busy node) a burst of handshakes arrives; at 0.9 ms each that burst costs more than
+ * the stall and the webhook did not recover at 1,000 requests/s (test/bench/src/webhook.ts).
  */
 import {
   buildCSR,
@@ -15,6 +21,7 @@ export const CA_DURATION_MS = 365 * 24 * 3600 * 1000;
 export const DEFAULT_LEAF_DURATION_MS = 7 * 24 * 3600 * 1000;
 
 const P384 = { algorithm: "ECDSA", size: 384 } as const;
+const P256 = { algorithm: "ECDSA", size: 256 } as const;
 
 /** A certificate with its key, both PEM. Never logged. */
 export interface KeyPair {
@@ -48,12 +55,12 @@ export interface LeafOptions {
 }
 
 export async function issueServingLeaf(ca: KeyPair, opts: LeafOptions, now: Date): Promise<KeyPair> {
-  const key = await generatePrivateKey(P384);
+  const key = await generatePrivateKey(P256);
   const spec = {
     dnsNames: opts.dnsNames,
     ipAddresses: opts.ipAddresses,
     usages: ["digital signature", "key encipherment", "server auth"],
-    privateKey: P384,
+    privateKey: P256,
   };
   const cert = signCertificate({
     csr: buildCSR(spec, key),

@@ -60,7 +60,7 @@ describe("webhook CA", () => {
 });
 
 describe("serving leaf", () => {
-  it("is a P-384 serverAuth leaf for the configured names, signed by the CA, renewed at 2/3", async () => {
+  it("is a P-256 serverAuth leaf for the configured names, signed by the CA, renewed at 2/3", async () => {
     const leaf = await issueServingLeaf(
       ca,
       {
@@ -75,7 +75,7 @@ describe("serving leaf", () => {
     expect(c.ipAddresses).toEqual(["127.0.0.1"]);
     expect(c.extKeyUsages).toEqual(["server auth"]);
     expect(c.isCA).toBe(false);
-    expect(c.publicKeySize).toBe(384);
+    expect([c.publicKeyAlgorithm, c.publicKeySize]).toEqual(["ECDSA", 256]);
     expect(c.issuer.commonName).toBe(CA_COMMON_NAME);
     expect(renewalTime(c).getTime() - c.notBefore.getTime()).toBeCloseTo((7 * DAY * 2) / 3, -3);
     expect(leaf.key).toMatch(/^-----BEGIN EC PRIVATE KEY-----/);

@@ -18,6 +18,21 @@ describe("BytesMemo", () => {
     expect([m.get("a"), m.get("c"), m.size]).toEqual([1, 3, 2]);
   });
 
+  it("also keeps within a byte budget: a few large inputs evict many small ones", () => {
+    // Counting entries alone let 2048 distinct 340 KB CSRs (a client's dry-run requests to the
+    // webhook, their signatures need not even verify) pin ~2 GB of heap.
+    const m = new BytesMemo<number>(1000, 100);
+    for (let i = 0; i < 10; i++) m.set(String(i).padStart(10, "s"), i); // 10 × 10 bytes
+    expect(m.size).toBe(10);
+    m.set("L".repeat(60), 60);
+    expect(m.size).toBeLessThanOrEqual(5); // 60 + at most four of the small ones
+    expect(m.get("L".repeat(60))).toBe(60);
+    expect(m.get("sssssssss0")).toBeUndefined(); // the oldest went first
+    m.set("H".repeat(101), 101); // larger than the whole budget: not kept
+    expect(m.get("H".repeat(101))).toBeUndefined();
+    expect(m.get("L".repeat(60))).toBe(60);
+  });
+
   it("keys the same bytes with different tags apart", () => {
     const bytes = Buffer.from([1, 2, 3]);
     expect(BytesMemo.key(bytes, "EC PRIVATE KEY")).not.toBe(BytesMemo.key(bytes, "PRIVATE KEY"));

@@ -160,6 +160,18 @@ describe("key manager, recorded name already taken", () => {
     const untouched = await world.client.get<Secret>(CoreResources.secrets, NS, "taken-bcdfg");
     expect(untouched.metadata.uid).toBe(foreign.metadata.uid);
   });
+
+  it("by a name the API refuses (status edited by hand): records a generated name instead", async () => {
+    const cert = await issuingCertificate("badname", "Bad_Name!");
+    const deps = staleDeps(cert);
+    await keyManagerReconciler(deps)(objectKey(cert), ctx(objectKey(cert)));
+
+    const names = await nextKeySecretsOf(cert);
+    expect(names).toHaveLength(1);
+    expect(names[0]).toMatch(/^badname-[a-z0-9]{5}$/);
+    const now = await world.client.get<Certificate>(Resources.Certificate, NS, "badname");
+    expect(now.status?.nextPrivateKeySecretName).toBe(names[0]);
+  });
 });
 
 describe("the recorded name before the key manager has made the Secret", () => {

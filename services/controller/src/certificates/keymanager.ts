@@ -15,6 +15,7 @@ import { Labels, Resources, type Certificate } from "@certkeeper/api";
 import {
   CoreResources,
   isAlreadyExists,
+  isInvalid,
   isNotFound,
   TerminalError,
   type Reconcile,
@@ -174,7 +175,7 @@ export function keyManagerReconciler(deps: Deps): Reconcile {
         try {
           created = await deps.client.create<Secret>(CoreResources.secrets, secret);
         } catch (err) {
-          if (!decision.name || !isAlreadyExists(err)) throw err;
+          if (!decision.name || !(isAlreadyExists(err) || isInvalid(err))) throw err;
           // Ours, created by an earlier attempt whose response was lost (or not cached yet): a
           // second key would only be deleted with it. Cache it; the next reconcile judges it.
           const taken = await deps.client
@@ -184,7 +185,8 @@ export function keyManagerReconciler(deps: Deps): Reconcile {
             deps.caches.secrets.full.observe(taken);
             return;
           }
-          // Somebody else's Secret (or one not yet gone): create ours under a generated name.
+          // Somebody else's Secret (or one not yet gone), or a recorded name the API refuses (set
+          // by hand in status): create ours under a generated name.
           const { name: _taken, ...metadata } = secret.metadata;
           created = await deps.client.create<Secret>(CoreResources.secrets, {
             ...secret,

@@ -1,20 +1,21 @@
 /**
  * Admission latency of the webhook: Certificate validation over HTTPS on loopback at a fixed
  * request rate (open loop: requests are sent on schedule whether or not earlier ones returned, and
- * latency counts from the scheduled start). The webhook runs as its own process pinned to one core
- * (taskset -c 0). The load comes from test/bench/loadgen, a Go net/http client like the one
+ * latency counts from the scheduled start). The webhook runs as its image runs it (the esbuild
+ * bundle of docker/bundle.sh) in its own process pinned to one core (taskset -c 0). The load comes from test/bench/loadgen, a Go net/http client like the one
  * kube-apiserver calls webhooks with, pinned to the other core, so the figures carry no Node.js
  * event-loop or GC jitter of the caller. Every response must be HTTP 200 with `"allowed":true`.
  * Flags: --rate 1000 --seconds 10 --out bench-results/webhook.json --cpu-prof DIR
  *        --node-flags="--flag ..." --webhook-stdout FILE
  */
-import { spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { openSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { request } from "node:https";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { parseFlags } from "@certkeeper/config";
 import { CoreResources, KubeClient, type Secret } from "@certkeeper/kube";
 import { freePort, startControlPlane, waitFor } from "@certkeeper/testing";
@@ -58,6 +59,18 @@ function review(i: number): string {
 /** Distinct reviews the generator cycles through (names and uids differ; all are valid). */
 const BODIES = 1000;
 
+/**
+ * The webhook as its image runs it (services/webhook/Dockerfile): one esbuild bundle, not the
+ * TypeScript sources through tsx, whose loader thread and larger heap share the webhook's core.
+ */
+async function bundleWebhook(dir: string): Promise<string> {
+  await promisify(execFile)("sh", [join(ROOT, "docker/bundle.sh"), "webhook", dir], {
+    cwd: ROOT,
+    env: { ...process.env, ESBUILD: join(ROOT, "node_modules/.bin/esbuild") },
+  });
+  return join(dir, "main.mjs");
+}
+
 /** One request from this process, to see that the webhook serves and allows a sample review. */
 function allows(port: number, ca: Buffer, body: string): Promise<boolean> {
   return new Promise((resolveP) => {
@@ -98,6 +111,7 @@ export async function run(argv: string[]): Promise<void> {
   const out = flags.out ?? join(ROOT, "bench-results/webhook.json");
   const loadgen = await buildLoadgen();
   const work = await mkdtemp(join(tmpdir(), "certkeeper-bench-webhook-"));
+  const main = await bundleWebhook(join(work, "webhook"));
   const cp = await startControlPlane();
   const client = new KubeClient(cp.kubeConfig());
   const port = await freePort();
@@ -111,9 +125,8 @@ export async function run(argv: string[]): Promise<void> {
       ...(flags["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${flags["cpu-prof"]}`] : []),
       // --node-flags "..." adds Node.js flags to the webhook's command line, to try them out.
       ...(flags["node-flags"] ? flags["node-flags"].split(/\s+/).filter(Boolean) : []),
-      "--import",
-      "tsx",
-      join(ROOT, "services/webhook/src/main.ts"),
+      "--enable-source-maps",
+      main,
       "--kubeconfig",
       cp.kubeconfigPath,
       "--secure-port",

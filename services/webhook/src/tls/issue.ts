@@ -1,12 +1,16 @@
 /**
- * Key and certificate generation for the webhook's own serving TLS: an ECDSA P-384 self-signed CA
- * (as cert-manager's) and short-lived ECDSA P-256 serving leaves signed by it. PEM in, PEM out; no I/O.
+ * Key and certificate generation for the webhook's own serving TLS: an ECDSA P-256 self-signed CA
+ * and short-lived ECDSA P-256 serving leaves signed by it. PEM in, PEM out; no I/O.
  *
- * The leaf is P-256, not cert-manager's P-384, because its key signs every TLS handshake and
- * Node.js 20's OpenSSL 3.0 signs P-384 ~30x slower (~0.9 ms against ~0.03 ms). kube-apiserver opens
- * a new connection for each request that finds no idle one, so after any stall of the webhook
- * (a GC pause, a busy node) a burst of handshakes arrives; at 0.9 ms each that burst costs more than
- * the stall and the webhook did not recover at 1,000 requests/s (test/bench/src/webhook.ts).
+ * cert-manager uses P-384 for both; we use P-256 because both keys are used on every new TLS
+ * connection. The leaf signs each handshake, and Node.js 20's OpenSSL 3.0 signs P-384 ~30x slower
+ * (~0.9 ms against ~0.03 ms); the caller verifies the CA's signature on the leaf each time, and Go
+ * (kube-apiserver) verifies P-384 ~10x slower (~0.9 ms against ~0.09 ms). kube-apiserver dials a
+ * new connection for every request that finds no idle one, so after any stall of the webhook (a
+ * GC pause, a busy node) a burst of handshakes arrives; with P-384 keys that burst cost more than
+ * the stall and the webhook, or its caller, did not recover at 1,000 requests/s
+ * (test/bench/src/webhook.ts). A P-256 key is at the 128-bit level of the AES-128 that protects
+ * the connection's records.
  */
 import {
   buildCSR,
@@ -20,7 +24,6 @@ export const CA_COMMON_NAME = "cert-manager-webhook-ca";
 export const CA_DURATION_MS = 365 * 24 * 3600 * 1000;
 export const DEFAULT_LEAF_DURATION_MS = 7 * 24 * 3600 * 1000;
 
-const P384 = { algorithm: "ECDSA", size: 384 } as const;
 const P256 = { algorithm: "ECDSA", size: 256 } as const;
 
 /** A certificate with its key, both PEM. Never logged. */
@@ -30,12 +33,12 @@ export interface KeyPair {
 }
 
 export async function generateCA(now: Date, durationMs = CA_DURATION_MS): Promise<KeyPair> {
-  const key = await generatePrivateKey(P384);
+  const key = await generatePrivateKey(P256);
   const spec = {
     commonName: CA_COMMON_NAME,
     isCA: true,
     usages: ["digital signature", "key encipherment", "cert sign"],
-    privateKey: P384,
+    privateKey: P256,
   };
   const cert = signCertificate({
     csr: buildCSR(spec, key),

@@ -13,11 +13,11 @@ beforeAll(async () => {
 });
 
 describe("webhook CA", () => {
-  it("is a P-384 self-signed CA named cert-manager-webhook-ca, valid 365 days", () => {
+  it("is a P-256 self-signed CA named cert-manager-webhook-ca, valid 365 days", () => {
     const c = parseCertificate(ca.cert);
     expect(c.subject.commonName).toBe(CA_COMMON_NAME);
     expect(c.isCA).toBe(true);
-    expect([c.publicKeyAlgorithm, c.publicKeySize]).toEqual(["ECDSA", 384]);
+    expect([c.publicKeyAlgorithm, c.publicKeySize]).toEqual(["ECDSA", 256]);
     expect(c.notAfter.getTime() - c.notBefore.getTime()).toBe(365 * DAY);
   });
 

@@ -202,6 +202,10 @@ describe("/mutate", () => {
 });
 
 describe("health and metrics", () => {
+  it("keeps idle connections longer than the API server does (Go: 90 s), so the caller closes first", () => {
+    expect(apps.webhook.server.keepAliveTimeout).toBeGreaterThan(90_000);
+  });
+
   it("/livez is always ok; /healthz waits for a serving certificate", async () => {
     expect((await apps.health.inject({ url: "/livez" })).statusCode).toBe(200);
     const fresh = build({

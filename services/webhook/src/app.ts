@@ -38,6 +38,8 @@ export interface WebhookApps {
 
 /** AdmissionReviews can hold an object and its old version, each up to the API server's 3 MiB. */
 const BODY_LIMIT = 16 * 1024 * 1024;
+/** Idle keep-alive of the admission server (see below). */
+export const KEEP_ALIVE_TIMEOUT_MS = 120_000;
 
 /** Marks a body that is not JSON, so the route still answers with an AdmissionReview. */
 const NOT_JSON = Symbol("not-json");
@@ -61,6 +63,9 @@ export function build(opts: BuildOptions): WebhookApps {
   const webhook: FastifyInstance = Fastify({
     logger: false,
     bodyLimit: BODY_LIMIT,
+    // Longer than the API server's idle-connection timeout (Go's 90 s), so the caller always
+    // closes an idle connection first; with fastify's 72 s a request could race our close.
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     ...(opts.https === false ? {} : { https: {} }),
   }) as unknown as FastifyInstance;
 

@@ -172,4 +172,23 @@ describe("approver with in-process signers", () => {
     ]);
     expect(f.published.map((p) => p.event)).toEqual(["approved", "failed"]);
   });
+
+  it("approves alone when the signer throws: approval never depends on the shortcut", async () => {
+    const f = fakeDeps();
+    const leaf = await aLeafRequest({ commonName: "web" });
+    const cr = aCertificateRequest(withCSR(leaf.csrPEM), withPrivateKeySecret("web-key"));
+    f.deps.caches.certificateRequests.observe(cr);
+    f.deps.caches.issuers.observe(anIssuer(withSelfSigned(), withReady()));
+    const broken = {
+      sign: async () => {
+        throw new Error("boom");
+      },
+    };
+    const ctl = approverController(f.deps, { signers: { selfSigned: broken } });
+    await ctl.reconcile(objectKey(cr), reconcileContext(objectKey(cr)));
+    expect(f.writes).toHaveLength(1);
+    const status = (f.writes[0] as CertificateRequest).status!;
+    expect(status.conditions?.map((c) => c.type)).toEqual(["Approved"]);
+    expect(f.published.map((p) => p.event)).toEqual(["approved"]);
+  });
 });

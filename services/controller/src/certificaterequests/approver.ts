@@ -115,9 +115,14 @@ export function approverReconciler(deps: Deps, opts: ApproverOptions = {}): Reco
     if (!cr) return;
     const status = approvalStatus(cr, deps.clock.now(), opts);
     if (!status) return;
-    const signNowResult = opts.signers
-      ? await signNow(deps, { ...cr, status }, opts.signers, ctx)
-      : undefined;
+    let signNowResult: RequestChange | undefined;
+    try {
+      signNowResult = opts.signers ? await signNow(deps, { ...cr, status }, opts.signers, ctx) : undefined;
+    } catch (err) {
+      // Signing is a shortcut here: approval must not depend on it. The request controller signs
+      // (and reports the failure) once the request is Approved.
+      ctx.log.warn({ err }, "signing with the approval failed; approving alone");
+    }
     let written: CertificateRequest;
     let signed: RequestChange | undefined;
     if (signNowResult) {

@@ -13,8 +13,8 @@ import { waitFor } from "@certkeeper/testing";
 import type { ControllerApp } from "../../../services/controller/src/app.ts";
 import {
   apply,
-  createNamespace,
   isReady,
+  selfSignedNamespace,
   startControllerInProcess,
   startWorld,
   waitForCertificate,
@@ -44,15 +44,8 @@ const secretOf = (name: string) => world.client.get<Secret>(CoreResources.secret
 
 beforeAll(async () => {
   world = await startWorld();
-  await createNamespace(world.client, NS);
-  await createNamespace(world.client, "cert-manager");
+  await selfSignedNamespace(world, NS);
   controller = await startControllerInProcess(world);
-  await apply(world.client, "Issuer", {
-    apiVersion: "cert-manager.io/v1",
-    kind: "Issuer",
-    metadata: { name: "selfsigned", namespace: NS },
-    spec: { selfSigned: {} },
-  });
   await world.client.create<Secret>(CoreResources.secrets, {
     apiVersion: "v1",
     kind: "Secret",

@@ -10,8 +10,8 @@ import type { ControllerApp } from "../../../services/controller/src/app.ts";
 import {
   allEvents,
   apply,
-  createNamespace,
   isReady,
+  selfSignedNamespace,
   startControllerInProcess,
   startWorld,
   type World,
@@ -24,15 +24,8 @@ let controller: ControllerApp;
 
 beforeAll(async () => {
   world = await startWorld();
-  await createNamespace(world.client, NS);
-  await createNamespace(world.client, "cert-manager");
+  await selfSignedNamespace(world, NS);
   controller = await startControllerInProcess(world);
-  await apply(world.client, "Issuer", {
-    apiVersion: "cert-manager.io/v1",
-    kind: "Issuer",
-    metadata: { name: "selfsigned", namespace: NS },
-    spec: { selfSigned: {} },
-  });
 });
 
 afterAll(async () => {

@@ -10,8 +10,8 @@ import { waitFor } from "@certkeeper/testing";
 import type { ControllerApp } from "../../../services/controller/src/app.ts";
 import {
   apply,
-  createNamespace,
   isReady,
+  selfSignedNamespace,
   startControllerInProcess,
   startWorld,
   waitForCertificate,
@@ -61,15 +61,8 @@ async function windowErrorEvents(name: string): Promise<Event[]> {
 
 beforeAll(async () => {
   world = await startWorld();
-  await createNamespace(world.client, NS);
-  await createNamespace(world.client, "cert-manager");
+  await selfSignedNamespace(world, NS);
   controller = await startControllerInProcess(world);
-  await apply(world.client, "Issuer", {
-    apiVersion: "cert-manager.io/v1",
-    kind: "Issuer",
-    metadata: { name: "selfsigned", namespace: NS },
-    spec: { selfSigned: {} },
-  });
 });
 
 afterAll(async () => {

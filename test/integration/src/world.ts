@@ -76,6 +76,18 @@ export function controllerArgs(world: World, extra: string[] = []): string[] {
   ];
 }
 
+/** Namespace `ns` (and cert-manager's) with a SelfSigned Issuer "selfsigned" in it. */
+export async function selfSignedNamespace(world: World, ns: string): Promise<void> {
+  await createNamespace(world.client, ns);
+  await createNamespace(world.client, "cert-manager");
+  await apply(world.client, "Issuer", {
+    apiVersion: "cert-manager.io/v1",
+    kind: "Issuer",
+    metadata: { name: "selfsigned", namespace: ns },
+    spec: { selfSigned: {} },
+  });
+}
+
 /** The controller in this process: quick to start, for behaviour tests. */
 export async function startControllerInProcess(
   world: World,
